@@ -1,0 +1,16 @@
+"""The `arcdesk` command: one sub-app per noun, verbs as commands."""
+
+from __future__ import annotations
+
+import typer
+
+from arcdesk.cli import offline_cmds
+
+app = typer.Typer(
+    name="arcdesk",
+    help="Browser desktops for training courses on Kubernetes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # never print locals (they may hold secrets)
+)
+app.command()(offline_cmds.validate)
+app.command()(offline_cmds.render)

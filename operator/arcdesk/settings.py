@@ -1,0 +1,21 @@
+"""Installation-wide settings that shape the desired objects (from the chart's values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+GATEWAY_SELECTOR = {"app.kubernetes.io/name": "arcdesk", "app.kubernetes.io/component": "gateway"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    gateway_namespace: str = "arcdesk-system"
+    gateway_selector: dict[str, str] = field(default_factory=lambda: dict(GATEWAY_SELECTOR))
+    blocked_ipv4: tuple[str, ...] = (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",  # cloud metadata (169.254.169.254) and link-local
+    )
+    blocked_ipv6: tuple[str, ...] = ("fc00::/7", "fe80::/10")
