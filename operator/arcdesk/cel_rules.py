@@ -26,14 +26,17 @@ def failures(value: Any, schema: dict[str, Any]) -> list[str]:
     rules = schema.get("x-kubernetes-validations", [])
     if not rules:
         return []
-    activation = {"self": to_cel(value, schema)}
+    try:
+        activation = {"self": to_cel(value, schema)}
+    except Exception:  # a malformed value (already reported structurally) has no CEL form
+        return []
     messages = []
     for rule in rules:
         try:
             result = _program(rule["rule"]).evaluate(activation)
         except (celpy.CELEvalError, celpy.CELParseError, KeyError, TypeError, ValueError):
             continue
-        if result is False or isinstance(result, celtypes.BoolType) and not bool(result):
+        if result is False or (isinstance(result, celtypes.BoolType) and not bool(result)):
             messages.append(rule.get("message") or f"failed rule: {rule['rule']}")
     return messages
 

@@ -28,25 +28,19 @@ def _hash(value: str) -> str:
 
 
 def safe_name(*parts: str) -> str:
-    """Join ``parts`` with '-' into a DNS-1035 label, hash-suffixed when cut.
+    """Join ``parts`` with '-' into a DNS-1035 label; hash-suffixed when normalised or cut.
 
     Raises ValueError when nothing usable is left (e.g. only unicode symbols).
     """
     raw = "-".join(parts)
-    cleaned = _INVALID.sub("-", raw.lower()).strip("-")
-    cleaned = re.sub(r"-{2,}", "-", cleaned)
+    if is_dns_label(raw):
+        return raw
+    cleaned = re.sub(r"-{2,}", "-", _INVALID.sub("-", raw.lower())).strip("-")
     if not cleaned:
         raise ValueError(f"cannot make a Kubernetes name from {raw!r}: use letters, digits, '-'")
     if not cleaned[0].isalpha():
         cleaned = "x-" + cleaned
-    if cleaned == raw and len(cleaned) <= MAX_NAME:
-        return cleaned
-    if len(cleaned) <= MAX_NAME and cleaned == raw.lower():
-        return cleaned
-    if len(cleaned) <= MAX_NAME:
-        # Normalised input: suffix a hash so 'A_b' and 'a-b' do not collide.
-        cleaned = cleaned[: MAX_NAME - HASH_LEN - 1].rstrip("-")
-        return f"{cleaned}-{_hash(raw)}"
+    # Normalised or too long: a hash of the raw input keeps distinct inputs distinct.
     head = cleaned[: MAX_NAME - HASH_LEN - 1].rstrip("-")
     return f"{head}-{_hash(raw)}"
 

@@ -66,7 +66,7 @@ def _type_ok(value: Any, schema: dict[str, Any], path: str, out: list[Problem]) 
         expected, name = _TYPES[schema["type"]], schema["type"]
     else:
         return True
-    if isinstance(value, bool) and bool not in expected or not isinstance(value, expected):
+    if (isinstance(value, bool) and bool not in expected) or not isinstance(value, expected):
         got = _json_type(value)
         out.append(
             Problem(path, f'Invalid value: "{got}": {path} in body must be of type {name}: "{got}"')

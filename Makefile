@@ -1,0 +1,44 @@
+# arcdesk — `make test` installs what it needs and runs every tier; `make demo` runs the main job.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+export PATH := $(CURDIR)/.devcluster/bin:$(PATH)
+
+.PHONY: setup lint test test-unit test-cluster test-desktop bench demo demo-down clean help
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --upgrade pip
+	@$(VENV)/bin/pip install -q -e '.[dev]'
+	@touch $@
+
+setup: $(VENV)/.installed ## create .venv with the package and dev tools
+
+lint: setup ## ruff and mypy (strict on arcdesk)
+	$(VENV)/bin/ruff check operator tests bench devcluster
+	$(VENV)/bin/mypy
+
+test-unit: setup ## pure tests, no cluster
+	$(PYTEST) tests/unit -q
+
+test-cluster: setup cluster-up ## real API server + KWOK nodes
+	$(PYTEST) tests/cluster -q
+
+test-desktop: setup desktop-deps cluster-up ## real Xvnc session + headless Chromium
+	$(PYTEST) tests/desktop -q
+
+test: lint test-unit test-cluster test-desktop ## everything CI runs
+
+bench: setup cluster-up ## benchmarks; results in bench/results/
+	$(PY) -m bench
+
+clean: ## remove the venv and caches inside the clone (not ~/.cache/arcdesk)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+-include devcluster/devcluster.mk
+-include images/desktop/desktop.mk

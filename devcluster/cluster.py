@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Run a real Kubernetes control plane with KWOK nodes on this machine.
+
+    python3 devcluster/cluster.py up|down [--wipe]|status|topup-pvs
+
+Binaries come from devcluster/build.sh (cached in ~/.cache/arcdesk/devcluster);
+state (pki, kubeconfig, logs, pids, PV directories) lives in <repo>/.devcluster;
+etcd keeps its data on tmpfs. Stdlib only, plus the openssl CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import ssl
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+
+import components
+import processes
+import resources
+from components import Layout
+from pki import ensure_pki
+
+START_ORDER: list[tuple[str, Callable[[Layout], list[str]]]] = [
+    ("etcd", components.etcd_command),
+    ("kube-apiserver", components.apiserver_command),
+    ("kube-controller-manager", components.controller_manager_command),
+    ("kube-scheduler", components.scheduler_command),
+    ("kwok", components.kwok_command),
+]
+LINKED_TOOLS = ("kubectl", "helm", "kwok")
+REQUIRED_FILES = ("etcd", "kube-apiserver", "kubectl", "kwok", "helm", "kwok-stages.yaml")
+
+
+class DevclusterError(RuntimeError):
+    """A failure the user can act on; the message says what to do."""
+
+
+def say(message: str) -> None:
+    print(f"devcluster: {message}", flush=True)
+
+
+def wait_until(what: str, check: Callable[[], bool], timeout: float, log: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    hint = f"; see {log}" if log else ""
+    raise DevclusterError(f"timed out after {timeout:.0f}s waiting for {what}{hint}")
+
+
+def url_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2, context=context) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def admin_tls(layout: Layout) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(layout.pki / "ca.crt"))
+    context.load_cert_chain(layout.pki / "admin.crt", layout.pki / "admin.key")
+    return context
+
+
+def apiserver_ready(layout: Layout) -> bool:
+    if not (layout.pki / "admin.crt").exists():
+        return False
+    return url_ok(f"{layout.server_url}/readyz", admin_tls(layout))
+
+
+def etcd_healthy(layout: Layout) -> bool:
+    return url_ok(f"http://127.0.0.1:{layout.etcd_client_port}/health")
+
+
+def kubectl(layout: Layout) -> resources.Kubectl:
+    return resources.Kubectl(layout.binary("kubectl"), layout.kubeconfig)
+
+
+def kwok_nodes_ready(layout: Layout, expected: int) -> bool:
+    nodes = kubectl(layout).get_json("nodes", "-l", "type=kwok")["items"]
+    return sum(map(node_is_ready, nodes)) >= expected
+
+
+def node_is_ready(node: dict) -> bool:
+    return any(condition["type"] == "Ready" and condition["status"] == "True"
+               for condition in node.get("status", {}).get("conditions", []))
+
+
+def expected_node_count() -> int:
+    return sum(pool["count"] for pool in resources.load_config()["pools"])
+
+
+def healthy(layout: Layout) -> bool:
+    return (all(processes.running_pid(layout.pids, name) for name, _ in START_ORDER)
+            and apiserver_ready(layout)
+            and kwok_nodes_ready(layout, expected_node_count()))
+
+
+def check_binaries(layout: Layout) -> None:
+    missing = [name for name in REQUIRED_FILES if not layout.binary(name).exists()]
+    if missing:
+        raise DevclusterError(
+            f"missing in {layout.bin_cache}: {', '.join(missing)}. "
+            "Build them with `make devcluster-build` (runs devcluster/build.sh; needs Go).")
+
+
+def link_tools(layout: Layout) -> None:
+    link_dir = layout.state / "bin"
+    link_dir.mkdir(parents=True, exist_ok=True)
+    for tool in LINKED_TOOLS:
+        link = link_dir / tool
+        link.unlink(missing_ok=True)
+        link.symlink_to(layout.binary(tool))
+
+
+def start_missing_components(layout: Layout) -> None:
+    for name, make_command in START_ORDER:
+        if processes.running_pid(layout.pids, name):
+            continue
+        if name == "kube-apiserver" and apiserver_ready(layout):
+            raise DevclusterError(f"port {layout.apiserver_port} already serves an API "
+                                  "server we did not start; set ARCDESK_APISERVER_PORT")
+        pid = processes.start(name, make_command(layout), layout.logs, layout.pids)
+        say(f"started {name} (pid {pid})")
+        log = str(layout.logs / f"{name}.log")
+        if name == "etcd":
+            wait_until("etcd /health", lambda: etcd_healthy(layout), 60, log)
+        elif name == "kube-apiserver":
+            wait_until("kube-apiserver /readyz", lambda: apiserver_ready(layout), 120, log)
+
+
+def up(layout: Layout) -> None:
+    started = time.monotonic()
+    check_binaries(layout)
+    if layout.kubeconfig.exists() and healthy(layout):
+        say(f"already up and healthy; kubeconfig {layout.kubeconfig}")
+        return
+    ensure_pki(layout.pki)
+    components.write_kubeconfigs(layout)
+    link_tools(layout)
+    start_missing_components(layout)
+    config = resources.load_config()
+    created_nodes = resources.ensure_nodes(kubectl(layout), config)
+    created_pvs = resources.ensure_storage(kubectl(layout), config, layout.state / "pv")
+    say(f"created {created_nodes} KWOK nodes and {created_pvs} PersistentVolumes")
+    wait_until("KWOK nodes Ready", lambda: kwok_nodes_ready(layout, expected_node_count()),
+               120, str(layout.logs / "kwok.log"))
+    say(f"up in {time.monotonic() - started:.1f}s; "
+        f"export KUBECONFIG={layout.kubeconfig} PATH={layout.state / 'bin'}:$PATH")
+
+
+def down(layout: Layout, wipe: bool) -> None:
+    for name, _ in reversed(START_ORDER):
+        if processes.stop(layout.pids, name):
+            say(f"stopped {name}")
+    deadline = time.monotonic() + 10
+    while (busy := [p for p in layout.ports() if processes.port_in_use(p)]) and \
+            time.monotonic() < deadline:
+        time.sleep(0.2)
+    if busy:
+        raise DevclusterError(f"ports still in use after stopping: {busy} (see `ss -ltnp`)")
+    if wipe:
+        shutil.rmtree(layout.etcd_data, ignore_errors=True)
+        shutil.rmtree(layout.state / "pv", ignore_errors=True)
+        say(f"wiped {layout.etcd_data} and {layout.state / 'pv'}")
+    say("down; no component running, ports free")
+
+
+def status(layout: Layout) -> int:
+    total_rss = 0
+    print(f"{'COMPONENT':<24} {'PID':>8} {'RSS MiB':>8}")
+    for name, _ in START_ORDER:
+        pid = processes.running_pid(layout.pids, name)
+        rss = processes.rss_bytes(pid) if pid else 0
+        total_rss += rss
+        print(f"{name:<24} {pid or '-':>8} {rss / 2**20:>8.0f}")
+    print(f"{'total':<24} {'':>8} {total_rss / 2**20:>8.0f}")
+    if not apiserver_ready(layout):
+        print(f"apiserver: not ready at {layout.server_url}")
+        return 1
+    nodes = kubectl(layout).get_json("nodes")["items"]
+    pvs = kubectl(layout).get_json("pv", "-l", f"{resources.PV_POOL_LABEL}=true")["items"]
+    phases = [pv.get("status", {}).get("phase", "Pending") for pv in pvs]
+    print(f"apiserver: ready at {layout.server_url}; kubeconfig {layout.kubeconfig}")
+    ready = [node for node in nodes if node_is_ready(node)]
+    print(f"nodes: {len(nodes)}, {len(ready)} Ready")
+    print(f"pvs: {phases.count('Available')} available, {phases.count('Bound')} bound, "
+          f"{phases.count('Released')} released")
+    return 0 if healthy(layout) else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["up", "down", "status", "topup-pvs"])
+    parser.add_argument("--wipe", action="store_true", help="down: also delete etcd data")
+    args = parser.parse_args()
+    layout = Layout.from_environment()
+    try:
+        if args.command == "up":
+            up(layout)
+        elif args.command == "down":
+            down(layout, args.wipe)
+        elif args.command == "topup-pvs":
+            made = resources.ensure_storage(kubectl(layout), resources.load_config(),
+                                            layout.state / "pv")
+            say(f"created {made} PersistentVolumes")
+        else:
+            return status(layout)
+    except (DevclusterError, RuntimeError) as error:
+        print(f"devcluster: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
