@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -22,6 +23,12 @@ def read_versions() -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
+def default_etcd_dir(state: Path) -> Path:
+    """etcd data on tmpfs, one directory per clone so two clones never share a cluster's data."""
+    digest = hashlib.sha256(str(state.resolve()).encode()).hexdigest()[:10]
+    return Path("/dev/shm") / f"arcdesk-devcluster-etcd-{digest}"
+
+
 @dataclass(frozen=True)
 class Layout:
     """Paths and ports of one devcluster (state under <repo>/.devcluster)."""
@@ -38,12 +45,13 @@ class Layout:
     @classmethod
     def from_environment(cls) -> Layout:
         env = os.environ.get
+        state = Path(env("ARCDESK_DEVCLUSTER_DIR") or REPO_ROOT / ".devcluster")
         cache = Path(env("ARCDESK_CACHE") or
                      Path(env("XDG_CACHE_HOME") or Path.home() / ".cache") / "arcdesk")
         return cls(
-            state=Path(env("ARCDESK_DEVCLUSTER_DIR") or REPO_ROOT / ".devcluster"),
+            state=state,
             bin_cache=cache / "devcluster" / read_versions()["K8S_VERSION"] / "bin",
-            etcd_data=Path(env("ARCDESK_ETCD_DIR") or "/dev/shm/arcdesk-devcluster-etcd"),
+            etcd_data=Path(env("ARCDESK_ETCD_DIR") or default_etcd_dir(state)),
             apiserver_port=int(env("ARCDESK_APISERVER_PORT") or 6443),
             etcd_client_port=int(env("ARCDESK_ETCD_PORT") or 12379),
             etcd_peer_port=int(env("ARCDESK_ETCD_PEER_PORT") or 12380),
