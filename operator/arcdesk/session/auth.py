@@ -61,9 +61,8 @@ def write_passwd_file(passwords: Passwords, path: Path, vncpasswd: str = "vncpas
         [vncpasswd, "-f"], input=vncpasswd_input(passwords), capture_output=True, check=False
     )
     if result.returncode != 0 or len(result.stdout) != 16:
-        raise SecretError(
-            f"vncpasswd -f failed (exit {result.returncode}): {result.stderr.decode(errors='replace')}"
-        )
+        stderr = result.stderr.decode(errors="replace")
+        raise SecretError(f"vncpasswd -f failed (exit {result.returncode}): {stderr}")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(result.stdout)

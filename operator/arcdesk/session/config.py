@@ -29,6 +29,15 @@ class Material:
 
 
 @dataclass(frozen=True)
+class App:
+    """One profile app (``ARCDESK_APPS``): a menu entry and a desktop icon."""
+
+    name: str
+    exec: str
+    icon: str
+
+
+@dataclass(frozen=True)
 class SessionConfig:
     secrets_dir: Path
     display: int
@@ -40,10 +49,14 @@ class SessionConfig:
     skel_dir: Path
     arc_python: Path
     geometry: str
+    run_dir: Path | None
+    course: str
     course_title: str
     seat: str
+    trainee: str
     profile: str
     materials: tuple[Material, ...]
+    apps: tuple[App, ...]
 
     @property
     def display_name(self) -> str:
@@ -89,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="python of the venv with ARCtrl, used to scaffold the trainee's ARC",
     )
     parser.add_argument("--geometry", default="1280x800")
+    parser.add_argument(
+        "--run-dir", type=Path, default=None,
+        help="password file, X authority and logs (default: a new directory in $TMPDIR)",
+    )
     return parser
 
 
@@ -100,16 +117,21 @@ def material_name(url: str) -> str:
     return name or "material"
 
 
-def parse_materials(text: str) -> tuple[Material, ...]:
-    """``ARCDESK_MATERIALS``: a JSON list of ``{"git": {"url": ..., "ref": ...}}``."""
+def _json_list(name: str, text: str) -> list[object]:
     if not text.strip():
-        return ()
+        return []
     try:
         items = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ConfigError(f"ARCDESK_MATERIALS is not JSON: {err}") from err
+        raise ConfigError(f"{name} is not JSON: {err}") from err
     if not isinstance(items, list):
-        raise ConfigError("ARCDESK_MATERIALS must be a JSON list")
+        raise ConfigError(f"{name} must be a JSON list")
+    return items
+
+
+def parse_materials(text: str) -> tuple[Material, ...]:
+    """``ARCDESK_MATERIALS``: a JSON list of ``{"git": {"url", "ref", "directory"?}}``."""
+    items = _json_list("ARCDESK_MATERIALS", text)
     materials: list[Material] = []
     seen: set[str] = set()
     for item in items:
@@ -117,12 +139,26 @@ def parse_materials(text: str) -> tuple[Material, ...]:
         if not isinstance(git, dict) or not isinstance(git.get("url"), str):
             raise ConfigError(f"material without git.url: {item!r}")
         url = git["url"]
-        name = material_name(url)
+        directory = git.get("directory")
+        name = material_name(directory if isinstance(directory, str) and directory else url)
         while name in seen:  # two repos with the same basename get distinct folders
             name += "-2"
         seen.add(name)
         materials.append(Material(url=url, ref=str(git.get("ref") or "HEAD"), name=name))
     return tuple(materials)
+
+
+def parse_apps(text: str) -> tuple[App, ...]:
+    """``ARCDESK_APPS``: a JSON list of ``{"name", "exec", "icon"?}`` from the DesktopProfile."""
+    apps: list[App] = []
+    for item in _json_list("ARCDESK_APPS", text):
+        if not isinstance(item, dict) or not item.get("name") or not item.get("exec"):
+            raise ConfigError(f"app without name or exec: {item!r}")
+        fields = [str(item.get(k) or "") for k in ("name", "exec", "icon")]
+        if any("\n" in f or "\r" in f for f in fields):  # one line each in a .desktop file
+            raise ConfigError(f"app fields must be single lines: {item!r}")
+        apps.append(App(name=fields[0], exec=fields[1], icon=fields[2]))
+    return tuple(apps)
 
 
 def from_args(argv: Sequence[str], env: Mapping[str, str]) -> SessionConfig:
@@ -149,28 +185,42 @@ def from_args(argv: Sequence[str], env: Mapping[str, str]) -> SessionConfig:
         skel_dir=ns.skel_dir,
         arc_python=ns.arc_python,
         geometry=ns.geometry,
+        run_dir=ns.run_dir,
+        course=env.get("ARCDESK_COURSE", "").strip() or "course",
         course_title=env.get("ARCDESK_COURSE_TITLE", "").strip() or "arcdesk",
         seat=env.get("ARCDESK_SEAT", "").strip(),
+        trainee=env.get("ARCDESK_TRAINEE", "").strip(),
         profile=profile,
         materials=parse_materials(env.get("ARCDESK_MATERIALS", "")),
+        apps=parse_apps(env.get("ARCDESK_APPS", "")),
     )
 
 
 def runtime_env(
-    config: SessionConfig, rundir: Path, xauthority: Path, base: Mapping[str, str]
+    config: SessionConfig,
+    rundir: Path,
+    xauthority: Path,
+    xdg_dirs: tuple[Path, Path],
+    base: Mapping[str, str],
 ) -> dict[str, str]:
     """Environment of every child: display, auth and XDG dirs inside writable paths only."""
     env = {k: v for k, v in base.items() if not k.startswith(("XDG_", "DBUS_"))}
+    # The profile's venv (napari, ARCtrl) comes first so launchers can say just ``napari``.
+    path = [str(config.arc_python.parent), env.get("PATH", "/usr/local/bin:/usr/bin:/bin")]
     env.update(
         HOME=str(config.home),
+        PATH=":".join(path),
         DISPLAY=config.display_name,
         XAUTHORITY=str(xauthority),
         XDG_RUNTIME_DIR=str(rundir / "xdg-runtime"),
         XDG_CONFIG_HOME=str(config.home / ".config"),
         XDG_CACHE_HOME=str(config.home / ".cache"),
         XDG_DATA_HOME=str(config.home / ".local" / "share"),
+        XDG_CONFIG_DIRS=f"{xdg_dirs[0]}:/etc/xdg",
+        XDG_DATA_DIRS=f"{xdg_dirs[1]}:/usr/local/share:/usr/share",
         XDG_CURRENT_DESKTOP="XFCE",
         XDG_SESSION_TYPE="x11",
+        NO_AT_BRIDGE="1",  # no accessibility bus: it only delays the first frame here
         ARCDESK_COURSE_TITLE=config.course_title,
         ARCDESK_PROFILE=config.profile,
     )

@@ -34,19 +34,31 @@ class XWDImage:
     width: int
     height: int
     bytes_per_line: int
-    channel_offsets: tuple[int, int, int]  # byte offset of R, G, B inside a 4-byte pixel
+    pixel_bytes: int  # 4 (padded 32-bit pixels) or 3 (packed 24-bit)
+    channel_offsets: tuple[int, int, int]  # byte offset of R, G, B inside one pixel
     data: memoryview
 
 
-def _channel_offset(mask: int, byte_order: int) -> int:
-    for k in range(4):
+def _channel_offset(mask: int, byte_order: int, pixel_bytes: int) -> int:
+    for k in range(pixel_bytes):
         if mask == 0xFF << (8 * k):
-            return k if byte_order == LSB_FIRST else 3 - k
+            return k if byte_order == LSB_FIRST else pixel_bytes - 1 - k
     raise ImageError(f"unsupported colour mask {mask:#x} (need 8-bit channels)")
 
 
+def _pixel_bytes(bits_per_pixel: int, bytes_per_line: int, width: int) -> int:
+    """Bytes per pixel. Xvnc's xwd dumps pack 24-bit pixels into rows padded to 4 bytes per
+    pixel, so rows are walked by ``bytes_per_line`` and pixels by this size."""
+    if bits_per_pixel not in (24, 32):
+        raise ImageError(f"unsupported {bits_per_pixel} bits per pixel (need 24 or 32)")
+    pixel_bytes = bits_per_pixel // 8
+    if bytes_per_line < pixel_bytes * width:
+        raise ImageError(f"rows of {bytes_per_line} bytes are too short for {width} pixels")
+    return pixel_bytes
+
+
 def parse_xwd(blob: bytes) -> XWDImage:
-    """Read a ZPixmap, 32 bits-per-pixel XWD dump (what ``xwd -root`` gives on a 24-bit Xvnc)."""
+    """Read a ZPixmap, 24-bit colour XWD dump (what ``xwd -root`` gives on a 24-bit Xvnc)."""
     if len(blob) < XWD_HEADER_FIELDS * 4:
         raise ImageError("XWD data shorter than its header")
     h = struct.unpack_from(f">{XWD_HEADER_FIELDS}I", blob)
@@ -55,16 +67,16 @@ def parse_xwd(blob: bytes) -> XWDImage:
     red, green, blue, ncolors = h[14], h[15], h[16], h[19]
     if version != 7 or fmt != Z_PIXMAP:
         raise ImageError(f"unsupported XWD version {version} / format {fmt}")
-    if bits_per_pixel != 32:
-        raise ImageError(f"unsupported {bits_per_pixel} bits per pixel (need 32)")
+    pixel_bytes = _pixel_bytes(bits_per_pixel, bytes_per_line, width)
     start = header_size + ncolors * 12
     if len(blob) < start + bytes_per_line * height:
         raise ImageError("XWD data truncated")
-    offsets = tuple(_channel_offset(m, byte_order) for m in (red, green, blue))
+    offsets = tuple(_channel_offset(m, byte_order, pixel_bytes) for m in (red, green, blue))
     return XWDImage(
         width=width,
         height=height,
         bytes_per_line=bytes_per_line,
+        pixel_bytes=pixel_bytes,
         channel_offsets=(offsets[0], offsets[1], offsets[2]),
         data=memoryview(blob)[start : start + bytes_per_line * height],
     )
@@ -74,10 +86,11 @@ def thumbnail(image: XWDImage, max_width: int) -> RGBImage:
     """Nearest-neighbour shrink by a whole step so the result is at most ``max_width`` wide."""
     step = max(1, math.ceil(image.width / max_width))
     out_w = math.ceil(image.width / step)
-    stride = 4 * step
+    stride = image.pixel_bytes * step
+    row_len = image.pixel_bytes * image.width
     rows: list[bytes] = []
     for y in range(0, image.height, step):
-        row = image.data[y * image.bytes_per_line : y * image.bytes_per_line + 4 * image.width]
+        row = image.data[y * image.bytes_per_line : y * image.bytes_per_line + row_len]
         packed = bytearray(3 * out_w)
         for channel, offset in enumerate(image.channel_offsets):
             packed[channel::3] = row[offset::stride]

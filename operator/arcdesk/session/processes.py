@@ -24,6 +24,7 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
     exit_code: int | None = None
+    oneshot: bool = False  # expected to finish (seeding); its exit does not end the session
 
 
 def become_subreaper() -> None:
@@ -59,7 +60,14 @@ class Supervisor:
         self.children: list[Child] = []
         self.lock = threading.Lock()
 
-    def start(self, name: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> Child:
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        cwd: Path,
+        oneshot: bool = False,
+    ) -> Child:
         log = (self.log_dir / f"{name}.log").open("ab")
         with log:
             process = subprocess.Popen(
@@ -71,7 +79,7 @@ class Supervisor:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        child = Child(name=name, process=process)
+        child = Child(name=name, process=process, oneshot=oneshot)
         self.children.append(child)
         return child
 
@@ -101,7 +109,9 @@ class Supervisor:
 
     def first_dead(self) -> Child | None:
         self.reap()
-        return next((c for c in self.children if c.exit_code is not None), None)
+        return next(
+            (c for c in self.children if c.exit_code is not None and not c.oneshot), None
+        )
 
     def stop(self, timeout: float = 4.0) -> None:
         """SIGTERM every child's group and every marked process; SIGKILL what is left."""

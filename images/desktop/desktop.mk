@@ -1,0 +1,25 @@
+# Desktop tier: install on this machine the packages the desktop image uses, so the session
+# runtime runs natively under test. Included by the top-level Makefile (run from the repo root).
+
+DESKTOP_DIR := images/desktop
+DESKTOP_CACHE := $(HOME)/.cache/arcdesk
+# Same layout as the image's /opt/arcdesk-venv (see Dockerfile); tests read ARCDESK_DESKTOP_VENV.
+DESKTOP_VENV ?= $(DESKTOP_CACHE)/desktop-venv
+DESKTOP_INPUTS := $(sort $(wildcard $(DESKTOP_DIR)/packages/*)) $(DESKTOP_DIR)/install-packages.sh \
+	$(DESKTOP_DIR)/make-sample-data.py $(DESKTOP_DIR)/desktop.mk
+# The stamp names a hash of everything that decides what gets installed: edit a list, reinstall.
+DESKTOP_HASH := $(shell cat $(DESKTOP_INPUTS) 2>/dev/null | sha256sum | cut -c1-16)
+DESKTOP_STAMP := $(DESKTOP_CACHE)/desktop-deps.$(DESKTOP_HASH)
+
+.PHONY: desktop-deps
+
+desktop-deps: $(DESKTOP_STAMP) ## Debian + PyPI packages of the bioimage desktop, and Chromium for tests
+
+$(DESKTOP_STAMP):
+	@mkdir -p $(DESKTOP_CACHE)
+	apt-get update -q
+	$(DESKTOP_DIR)/install-packages.sh apt bioimage $(DESKTOP_DIR)/packages/test.apt
+	$(DESKTOP_DIR)/install-packages.sh pip bioimage $(DESKTOP_VENV)
+	$(DESKTOP_VENV)/bin/python $(DESKTOP_DIR)/make-sample-data.py $(DESKTOP_VENV)
+	@rm -f $(DESKTOP_CACHE)/desktop-deps.*
+	@touch $@
