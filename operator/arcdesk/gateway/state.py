@@ -1,0 +1,75 @@
+"""What every request handler shares: the index, settings, metrics and open connections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import aiohttp
+from aiohttp import web
+
+from arcdesk.gateway.index import SeatIndex
+from arcdesk.gateway.metrics import GatewayMetrics
+from arcdesk.gateway.proxy import ConnectionRegistry
+from arcdesk.gateway.ratelimit import FailureLimiter, Network
+from arcdesk.gateway.records import Key
+from arcdesk.gateway.thumbnails import ThumbnailCache, agent_fetcher
+
+# Debian bookworm's `novnc` package (1:1.3.0-1), the same noVNC the desktop image ships.
+NOVNC_DIR = Path("/usr/share/novnc")
+
+
+class Starter(Protocol):
+    async def request_start(self, seat: Key) -> None: ...
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    novnc_dir: Path = NOVNC_DIR
+    trusted_proxies: tuple[Network, ...] = ()
+    failure_limit: int = 10
+    failure_window: float = 60.0
+    thumbnail_max_age: float = 3.0
+
+
+@dataclass(eq=False)
+class Gateway:
+    index: SeatIndex
+    starter: Starter
+    config: GatewayConfig = field(default_factory=GatewayConfig)
+    synced: Callable[[], bool] = lambda: True
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
+    _http: aiohttp.ClientSession | None = None
+
+    def __post_init__(self) -> None:
+        self.limiter = FailureLimiter(self.config.failure_limit, self.config.failure_window)
+        self.connections = ConnectionRegistry(self.metrics)
+        self.thumbnails = ThumbnailCache(agent_fetcher(lambda: self.http),
+                                         max_age=self.config.thumbnail_max_age)
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """Client session towards desktops (websockify, session agent); open while serving."""
+        if self._http is None:
+            raise RuntimeError("the gateway app is not running")
+        return self._http
+
+    async def open(self) -> None:
+        connector = aiohttp.TCPConnector(limit=0, ssl=False)
+        self._http = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=None, sock_connect=5))
+
+    async def close(self) -> None:
+        await self.connections.close_all()
+        if self._http is not None:
+            await self._http.close()
+
+    def index_changed(self, touched: set[Key]) -> None:
+        """Called by the watch loops after each change: drop revoked connections' access."""
+        self.connections.recheck(touched)
+        self.thumbnails.forget(touched)
+
+
+GATEWAY = web.AppKey("gateway", Gateway)
