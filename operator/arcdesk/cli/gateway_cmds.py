@@ -1,0 +1,74 @@
+"""`arcdesk gateway run`: serve personal links, noVNC and the instructor page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from arcdesk.cli.output import fail
+from arcdesk.gateway.app import NoVncMissing
+from arcdesk.gateway.ratelimit import parse_networks
+from arcdesk.gateway.server import ServeOptions, serve_forever
+from arcdesk.gateway.state import NOVNC_DIR, GatewayConfig
+
+app = typer.Typer(name="gateway", help="The gateway: the only door into the desktops.",
+                  no_args_is_help=True)
+
+
+def _kubeconfig(given: Path | None) -> Path | None:
+    """The kubeconfig to use; None means the pod's service account (in-cluster)."""
+    if given is not None:
+        return given
+    if os.environ.get("KUBECONFIG"):
+        return Path(os.environ["KUBECONFIG"].split(os.pathsep)[0])
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return None
+    return Path.home() / ".kube" / "config"
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", "-n", help="Serve the courses of one namespace.")
+    ] = None,
+    all_namespaces: Annotated[
+        bool, typer.Option("--all-namespaces", "-A", help="Serve the courses of every namespace.")
+    ] = False,
+    kubeconfig: Annotated[
+        Path | None, typer.Option(help="Kubeconfig file (default: $KUBECONFIG, in-cluster, "
+                                  "then ~/.kube/config).")
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None, typer.Option(help="CIDR of a reverse proxy whose X-Forwarded-For "
+                                       "names the client (repeatable).")
+    ] = None,
+    novnc_dir: Annotated[
+        Path, typer.Option(help="noVNC files (Debian package `novnc`).")
+    ] = NOVNC_DIR,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+) -> None:
+    """Watch Seats and their Secrets and serve /s/<token>, /i/<token>, noVNC and /metrics."""
+    if all_namespaces == (namespace is not None):
+        raise fail("give exactly one of --namespace NAME or --all-namespaces", 2)
+    try:
+        networks = parse_networks(trusted_proxy or [])
+    except ValueError as error:
+        raise fail(f"--trusted-proxy: {error}", 2) from error
+    logging.basicConfig(level=log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = ServeOptions(host=host, port=port, namespace=namespace,
+                           kubeconfig=_kubeconfig(kubeconfig),
+                           config=GatewayConfig(novnc_dir=novnc_dir, trusted_proxies=networks))
+    try:
+        asyncio.run(serve_forever(options))
+    except NoVncMissing as error:
+        raise fail(str(error), 1) from error
+    except KeyboardInterrupt:
+        pass
