@@ -12,12 +12,15 @@ from typing import Any
 
 import celpy
 from celpy import celtypes
+from celpy.adapter import json_to_cel
+from celpy.celparser import CELParseError
+from celpy.evaluation import CELEvalError
 
 _ENV = celpy.Environment()
 
 
 @cache
-def _program(rule: str) -> Any:
+def _program(rule: str) -> celpy.Runner:
     return _ENV.program(_ENV.compile(rule))
 
 
@@ -28,15 +31,15 @@ def failures(value: Any, schema: dict[str, Any]) -> list[str]:
         return []
     try:
         activation = {"self": to_cel(value, schema)}
-    except Exception:  # a malformed value (already reported structurally) has no CEL form
+    except ValueError:  # e.g. a malformed date-time, already reported as a format problem
         return []
     messages = []
     for rule in rules:
         try:
             result = _program(rule["rule"]).evaluate(activation)
-        except (celpy.CELEvalError, celpy.CELParseError, KeyError, TypeError, ValueError):
+        except (CELParseError, CELEvalError):  # Kubernetes-only syntax or functions
             continue
-        if result is False or (isinstance(result, celtypes.BoolType) and not bool(result)):
+        if isinstance(result, bool | celtypes.BoolType) and not result:
             messages.append(rule.get("message") or f"failed rule: {rule['rule']}")
     return messages
 
@@ -46,18 +49,16 @@ def to_cel(value: Any, schema: dict[str, Any]) -> Any:
     if isinstance(value, dict):
         props = schema.get("properties", {})
         extra = schema.get("additionalProperties")
+        fallback = extra if isinstance(extra, dict) else {}
         return celtypes.MapType(
-            {
-                celtypes.StringType(k): to_cel(v, props.get(k, extra if isinstance(extra, dict) else {}))
-                for k, v in value.items()
-            }
+            {celtypes.StringType(k): to_cel(v, props.get(k, fallback)) for k, v in value.items()}
         )
     if isinstance(value, list):
         return celtypes.ListType([to_cel(v, schema.get("items", {})) for v in value])
     if isinstance(value, str):
         fmt = schema.get("format")
         if fmt == "date-time":
-            return celtypes.TimestampType(value)
+            return celtypes.TimestampType(value.upper())  # RFC 3339 allows 't' and 'z'
         if fmt == "duration":
             return celtypes.DurationType(value)
-    return celpy.json_to_cel(value)
+    return json_to_cel(value)

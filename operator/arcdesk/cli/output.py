@@ -12,7 +12,7 @@ import typer
 import yaml
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     table = "table"
     json = "json"
     yaml = "yaml"
