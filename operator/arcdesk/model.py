@@ -17,6 +17,7 @@ from arcdesk.schema_defaults import apply_defaults
 
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_UNSAFE_DIR_CHARS = re.compile(r"[^-A-Za-z0-9_.]+")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -28,8 +29,8 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_time(text: str) -> datetime:
-    """Parse an RFC 3339 timestamp into an aware datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """Parse an RFC 3339 timestamp (``T``/``Z`` in either case) into an aware datetime."""
+    return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,19 @@ def _schedule(spec: dict[str, Any] | None) -> Schedule:
 
 def _material(git: dict[str, Any]) -> Material:
     url = git["url"]
-    default_dir = url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or "materials"
-    return Material(url=url, ref=git.get("ref", "main"), directory=git.get("directory", default_dir))
+    directory = git.get("directory") or _directory_from_url(url)
+    return Material(url=url, ref=git.get("ref", "main"), directory=directory)
+
+
+def _directory_from_url(url: str) -> str:
+    """The repository's name as a plain folder name (what the CRD allows for ``directory``).
+
+    The URL's last segment could be '..' or carry a query string; neither may become a
+    path under ~/materials.
+    """
+    last = url.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    name = _UNSAFE_DIR_CHARS.sub("-", last.removesuffix(".git")).lstrip("-_.")
+    return name[:63] or "materials"
 
 
 def parse_profile(obj: dict[str, Any]) -> Profile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,19 @@ from arcdesk.settings import Settings
 from arcdesk.validation import Problem, validate
 
 KINDS = ("Course", "DesktopProfile", "Seat")
+NAMESPACED = ("Course", "Seat")
+
+# What the API server requires of a custom object's name and namespace (apimachinery).
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_SUBDOMAIN = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$")
+_SUBDOMAIN_HELP = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+    "'-' or '.', and must start and end with an alphanumeric character (e.g. 'bioimage-101')"
+)
+_LABEL_HELP = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must start and end with an alphanumeric character (e.g. 'training')"
+)
 
 
 def check_document(doc: Any) -> list[Problem]:
@@ -21,14 +35,33 @@ def check_document(doc: Any) -> list[Problem]:
         return [Problem("(document)", "must be a mapping with apiVersion, kind, metadata, spec")]
     kind = doc.get("kind")
     if kind not in KINDS:
-        return [Problem("kind", f"Unsupported value: {kind!r}: supported values: {', '.join(KINDS)}")]
+        supported = ", ".join(f'"{k}"' for k in KINDS)
+        return [Problem("kind", f"Unsupported value: {kind!r}: supported values: {supported}")]
     problems = []
     if doc.get("apiVersion") != API_VERSION:
-        problems.append(Problem("apiVersion", f"must be {API_VERSION!r}, got {doc.get('apiVersion')!r}"))
-    name = doc.get("metadata", {}).get("name") if isinstance(doc.get("metadata"), dict) else None
+        got = doc.get("apiVersion")
+        problems.append(Problem("apiVersion", f"must be {API_VERSION!r}, got {got!r}"))
+    return problems + _check_metadata(doc, kind) + validate(doc, crd_schema(kind))
+
+
+def _check_metadata(doc: dict[str, Any], kind: str) -> list[Problem]:
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict):
+        return [Problem("metadata.name", "Required value: give the object a name")]
+    name, namespace = meta.get("name"), meta.get("namespace")
     if not name:
-        problems.append(Problem("metadata.name", "Required value: give the object a name"))
-    return problems + validate(doc, crd_schema(kind))
+        return [Problem("metadata.name", "Required value: give the object a name")]
+    problems = []
+    if not isinstance(name, str) or len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+        problems.append(Problem("metadata.name", f'Invalid value: "{name}": {_SUBDOMAIN_HELP}'))
+    if kind in NAMESPACED and namespace is not None and not _is_dns_label(namespace):
+        shown = f'Invalid value: "{namespace}": {_LABEL_HELP}'
+        problems.append(Problem("metadata.namespace", shown))
+    return problems
+
+
+def _is_dns_label(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= 63 and bool(re.match(rf"^{_DNS_LABEL}$", value))
 
 
 @dataclass(frozen=True)
@@ -53,14 +86,22 @@ def pick_profile(course: Course, profiles: list[dict[str, Any]]) -> Profile:
 def render_course(
     course_doc: dict[str, Any], profiles: list[dict[str, Any]], settings: Settings
 ) -> Rendered:
-    """Every object of every seat (Secrets redacted), plus the course-level ones."""
+    """Every object of every seat (Secrets redacted), plus the course-level ones.
+
+    Seats are shown as they are while the course runs; a suspended course has Stopped
+    seats without Pod or Service (homes and Secrets stay). The schedule is not applied:
+    what runs when is the operator's decision at that time.
+    """
     course = parse_course(course_doc)
     profile = pick_profile(course, profiles)
+    state = "Stopped" if course.suspend else "Running"
     objects = [
         desired.network_policy(course, settings, None),
         desired.instructor_secret(course, credentials.REDACTED.token, None),
     ]
     for trainee in course.trainees:
-        objects.append(desired.seat(course, trainee, "Running", None))
-        objects += desired.seat_children(course, profile, trainee, credentials.REDACTED, None)
+        objects.append(desired.seat(course, trainee, state, None))
+        objects += desired.seat_children(
+            course, profile, trainee, credentials.REDACTED, None, running=not course.suspend
+        )
     return Rendered(course, profile, objects)

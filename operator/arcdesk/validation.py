@@ -7,6 +7,7 @@ from the schema are evaluated by :mod:`arcdesk.cel_rules` where they can be offl
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,10 +105,12 @@ def _check_object(
 
 def _check_array(value: list[Any], schema: dict[str, Any], path: str, out: list[Problem]) -> None:
     if "minItems" in schema and len(value) < schema["minItems"]:
-        out.append(Problem(path, f"should have at least {schema['minItems']} items"))
+        out.append(Problem(path, f"Invalid value: {len(value)}: {path} in body should have "
+                                 f"at least {schema['minItems']} items"))
     if "maxItems" in schema and len(value) > schema["maxItems"]:
-        out.append(Problem(path, f"Too many: {len(value)}: must have at most {schema['maxItems']} items"))
-    keys = schema.get("x-kubernetes-list-map-keys") if schema.get("x-kubernetes-list-type") == "map" else None
+        out.append(Problem(path, f"Too many: {len(value)}: must have at most "
+                                 f"{schema['maxItems']} items"))
+    keys = _list_map_keys(schema)
     seen: set[tuple[Any, ...]] = set()
     for index, item in enumerate(value):
         item_path = f"{path}[{index}]"
@@ -118,6 +121,14 @@ def _check_array(value: list[Any], schema: dict[str, Any], path: str, out: list[
                 shown = ", ".join(f'{k} "{item.get(k)}"' for k in keys)
                 out.append(Problem(item_path, f"Duplicate value: {shown}; each must be unique"))
             seen.add(key)
+
+
+def _list_map_keys(schema: dict[str, Any]) -> list[str]:
+    """Keys that must be unique across a ``x-kubernetes-list-type: map`` list."""
+    if schema.get("x-kubernetes-list-type") != "map":
+        return []
+    keys: list[str] = schema.get("x-kubernetes-list-map-keys", [])
+    return keys
 
 
 def _check_scalar(value: Any, schema: dict[str, Any], path: str, out: list[Problem]) -> None:
@@ -139,7 +150,9 @@ def _outside(value: float, bound: float, word: str) -> bool:
     return value < bound if word == "greater" else value > bound
 
 
-def _check_string(value: str, schema: dict[str, Any], path: str, shown: str, out: list[Problem]) -> None:
+def _check_string(
+    value: str, schema: dict[str, Any], path: str, shown: str, out: list[Problem]
+) -> None:
     if "maxLength" in schema and len(value) > schema["maxLength"]:
         out.append(Problem(path, f"Too long: may not be more than {schema['maxLength']} bytes"))
     if "minLength" in schema and len(value) < schema["minLength"]:
@@ -153,11 +166,15 @@ def _check_string(value: str, schema: dict[str, Any], path: str, shown: str, out
                                  f"date-time: {shown} (use RFC 3339, e.g. 2026-12-01T08:00:00Z)"))
 
 
+# The API server's date-time check (kube-openapi strfmt.IsDateTime): a 'T' and a zone.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
 def _is_rfc3339(value: str) -> bool:
-    if not re.match(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", value):
+    if not _RFC3339.match(value):
         return False
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         return False
     return True
@@ -168,7 +185,5 @@ def _join(path: str, key: str) -> str:
 
 
 def _closest(key: str, known: list[str]) -> str:
-    import difflib
-
     match = difflib.get_close_matches(key, known, n=1)
     return f"; did you mean {match[0]!r}?" if match else ""
