@@ -15,18 +15,35 @@ from arcdesk.settings import Settings
 FileOption = Annotated[Path, typer.Option("-f", "--filename", help="YAML file with a Course.")]
 
 
-def validate(filename: FileOption) -> None:
-    """Check a Course (or DesktopProfile) file against the CRD schema; one line per problem."""
-    docs = _load(filename)
+def validate(
+    filenames: Annotated[
+        list[Path],
+        typer.Option("-f", "--filename", metavar="FILE", help="YAML file to check (repeatable)."),
+    ],
+    more_files: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="FILE", help="More files, so `-f examples/*.yaml` works."),
+    ] = None,
+) -> None:
+    """Check Course (or DesktopProfile) files against the CRD schema; one line per problem."""
+    bad = 0
+    for path in [*filenames, *(more_files or [])]:
+        bad += _validate_file(path)
+    if bad:
+        raise fail(f"{bad} problem{'s' if bad > 1 else ''} found", 1)
+
+
+def _validate_file(path: Path) -> int:
+    """Print ``path``'s problems (or that it is valid); return how many there are."""
+    docs = _load(path)
     bad = 0
     for doc in docs:
         for problem in offline.check_document(doc):
-            typer.echo(f"{filename}: {_describe(doc)}: {problem}")
+            typer.echo(f"{path}: {_describe(doc)}: {problem}")
             bad += 1
-    if bad:
-        raise fail(f"{filename}: {bad} problem{'s' if bad > 1 else ''} found", 1)
-    names = ", ".join(_describe(d) for d in docs)
-    typer.echo(f"{filename}: valid ({names})")
+    if not bad:
+        typer.echo(f"{path}: valid ({', '.join(_describe(d) for d in docs)})")
+    return bad
 
 
 def render(
@@ -69,6 +86,8 @@ def _profiles(profile_file: Path | None, registry: str) -> list[dict[str, Any]]:
         problems = offline.check_document(doc)
         if problems:
             raise fail(f"{profile_file}: {problems[0]}", 1)
+        if doc["kind"] != "DesktopProfile":
+            raise fail(f"{profile_file}: {_describe(doc)}: expected only DesktopProfiles", 1)
     return docs
 
 
@@ -82,5 +101,6 @@ def _load(path: Path) -> list[Any]:
 def _describe(doc: Any) -> str:
     if not isinstance(doc, dict):
         return "document"
-    name = doc.get("metadata", {}).get("name", "?") if isinstance(doc.get("metadata"), dict) else "?"
+    meta = doc.get("metadata")
+    name = meta.get("name", "?") if isinstance(meta, dict) else "?"
     return f"{doc.get('kind', '?')} {name}"
