@@ -58,7 +58,7 @@ def to_cel(value: Any, schema: dict[str, Any]) -> Any:
     if isinstance(value, str):
         fmt = schema.get("format")
         if fmt == "date-time":
-            return celtypes.TimestampType(value.upper())  # RFC 3339 allows 't' and 'z'
+            return celtypes.TimestampType(value)
         if fmt == "duration":
             return celtypes.DurationType(value)
     return json_to_cel(value)

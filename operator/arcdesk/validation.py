@@ -8,6 +8,7 @@ from the schema are evaluated by :mod:`arcdesk.cel_rules` where they can be offl
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,7 +57,8 @@ def _check(
         _check_array(value, schema, path, out)
     else:
         _check_scalar(value, schema, path, out)
-    out.extend(Problem(path, msg) for msg in cel_rules.failures(value, schema))
+    shown = f'Invalid value: "{_json_type(value)}"'  # how the API server prefixes a rule
+    out.extend(Problem(path, f"{shown}: {msg}") for msg in cel_rules.failures(value, schema))
 
 
 def _type_ok(value: Any, schema: dict[str, Any], path: str, out: list[Problem]) -> bool:
@@ -67,6 +69,8 @@ def _type_ok(value: Any, schema: dict[str, Any], path: str, out: list[Problem]) 
         expected, name = _TYPES[schema["type"]], schema["type"]
     else:
         return True
+    if int in expected and isinstance(value, float) and value.is_integer():
+        return True  # JSON has one number type: 3.0 is an integer to the API server too
     if (isinstance(value, bool) and bool not in expected) or not isinstance(value, expected):
         got = _json_type(value)
         out.append(
@@ -118,8 +122,9 @@ def _check_array(value: list[Any], schema: dict[str, Any], path: str, out: list[
         if keys and isinstance(item, dict):
             key = tuple(item.get(k) for k in keys)
             if key in seen:
-                shown = ", ".join(f'{k} "{item.get(k)}"' for k in keys)
-                out.append(Problem(item_path, f"Duplicate value: {shown}; each must be unique"))
+                shown = json.dumps({k: item.get(k) for k in keys}, separators=(",", ":"))
+                out.append(Problem(item_path, f"Duplicate value: {shown}: "
+                                              f"{' and '.join(keys)} must be unique in the list"))
             seen.add(key)
 
 
@@ -161,9 +166,18 @@ def _check_string(
     if "pattern" in schema and not re.search(schema["pattern"], value):
         out.append(Problem(path, f"Invalid value: {shown}: {path} in body should match "
                                  f"'{schema['pattern']}'"))
-    if schema.get("format") == "date-time" and not _is_rfc3339(value):
+    if schema.get("format") == "date-time":
+        _check_date_time(value, path, shown, out)
+
+
+def _check_date_time(value: str, path: str, shown: str, out: list[Problem]) -> None:
+    if not _is_rfc3339(value):
         out.append(Problem(path, f"Invalid value: {shown}: {path} in body must be of type "
                                  f"date-time: {shown} (use RFC 3339, e.g. 2026-12-01T08:00:00Z)"))
+    elif value != value.upper():
+        # The format check allows 't'/'z', but the API server's CEL rules cannot parse them.
+        out.append(Problem(path, f"Invalid value: {shown}: write 'T' and 'Z' in upper case, "
+                                 "e.g. 2026-12-01T08:00:00Z"))
 
 
 # The API server's date-time check (kube-openapi strfmt.IsDateTime): a 'T' and a zone.
