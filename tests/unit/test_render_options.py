@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -159,3 +160,20 @@ def test_material_directory_defaults_to_a_plain_folder_name(url: str, directory:
     course = parse_course(course_doc({"title": "t", "profile": "base", "seats": {"count": 1},
                                       "materials": [{"git": {"url": url}}]}))
     assert course.materials[0].directory == directory
+
+
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+
+
+def test_longest_names_give_valid_object_names_and_labels_everywhere() -> None:
+    name = ("winter-school." * 20)[:252] + "x"  # 253 chars: the longest Course name
+    roster = [{"id": "a" * 40}, {"id": "a" * 39 + "b"}]
+    doc = course_doc({"title": "t", "profile": "base", "seats": {"roster": roster}}, name=name)
+    assert offline.check_document(doc) == []
+    objects = offline.render_course(doc, profiles.default_profiles(), Settings()).objects
+    assert len({(o["kind"], o["metadata"]["name"]) for o in objects}) == len(objects) == 12
+    for obj in objects:
+        assert re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", obj["metadata"]["name"])
+        assert len(obj["metadata"]["name"]) <= 63
+        for value in obj["metadata"]["labels"].values():
+            assert len(value) <= 63 and LABEL_VALUE.fullmatch(value), value
