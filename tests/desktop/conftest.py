@@ -1,0 +1,67 @@
+"""Desktop tier fixtures: a real arcdesk-session (Xvnc, XFCE, websockify, agent) on this
+machine and real headless Chromium driven by Playwright.
+
+Reusable by later tiers (the gateway): ``desktop_session`` is one running bioimage desktop
+per module with the passwords ``harness.FULL_PASSWORD`` / ``harness.VIEW_PASSWORD``, noVNC
+on ``desktop_session.novnc_port`` and the agent on ``desktop_session.agent_port``;
+``browser`` is a Chromium context; ``page`` a fresh tab in it.
+
+`make test-desktop` installs the prerequisites (`make desktop-deps`) first; run alone on a
+machine without them, every test fails with a message naming what is missing (never skips).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.desktop import harness
+
+
+@pytest.fixture(scope="session", autouse=True)
+def desktop_prerequisites() -> None:
+    missing = harness.missing_prerequisites()
+    if missing:
+        pytest.fail(
+            "desktop tier needs (run `make desktop-deps`): " + "; ".join(missing),
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def desktop_session(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[harness.DesktopSession]:
+    """A running bioimage desktop with known passwords and ports, stopped after the module."""
+    with harness.running_session(tmp_path_factory.mktemp("desktop")) as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Debian Chromium (never a Playwright-downloaded browser), fresh profile."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=harness.CHROMIUM,
+            headless=True,
+            args=harness.CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},  # the 1280x800 desktop fits unscaled
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    tab = browser.new_page()
+    try:
+        yield tab
+    finally:
+        tab.close()

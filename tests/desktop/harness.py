@@ -1,0 +1,292 @@
+"""Start a real arcdesk-session on this machine and look at it through real headless Chromium.
+
+Shared by the desktop tests (tests/desktop/conftest.py) and the cold-start benchmark (bench/);
+a gateway test can start a session the same way and point its proxy at ``novnc_port``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FULL_PASSWORD = "trainee-pw-1"
+VIEW_PASSWORD = "watcher-pw-2"
+COURSE = "bio-101"
+COURSE_TITLE = "Bioimage data in ARCs"
+TRAINEE = "Alice A."
+GEOMETRY = (1280, 800)
+BIOIMAGE_APPS = [
+    {"name": "Terminal", "exec": "xfce4-terminal", "icon": "utilities-terminal"},
+    {"name": "napari", "exec": "napari", "icon": "applications-graphics"},
+    {"name": "ImageJ", "exec": "imagej", "icon": "imagej1"},
+]
+CHROMIUM = "/usr/bin/chromium"
+# What this machine's closed network needs (see the machine notes): no background fetches.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+REQUIRED_COMMANDS = (
+    "Xvnc", "vncpasswd", "websockify", "xfce4-session", "dbus-run-session", "xprintidle",
+    "xwd", "xdotool", "xev", "wmctrl", "git", "git-lfs", "imagej", "java",
+)
+SESSION_MARK = "ARCDESK_SESSION_ID"
+
+
+def desktop_venv() -> Path:
+    """The profile venv `make desktop-deps` builds (the image's /opt/arcdesk-venv)."""
+    default = Path.home() / ".cache" / "arcdesk" / "desktop-venv"
+    return Path(os.environ.get("ARCDESK_DESKTOP_VENV", default))
+
+
+def missing_prerequisites() -> list[str]:
+    """What this machine lacks for the desktop tier, each named so the fix is obvious."""
+    missing = [f"command {c}" for c in REQUIRED_COMMANDS if shutil.which(c) is None]
+    if not Path(CHROMIUM).exists():
+        missing.append(f"{CHROMIUM} (Debian package chromium)")
+    if not Path("/usr/share/novnc/vnc.html").exists():
+        missing.append("/usr/share/novnc (Debian package novnc)")
+    venv = desktop_venv()
+    for module in ("arctrl", "napari", "skimage", "bioio", "ome_zarr"):
+        if not list((venv / "lib").glob(f"python3*/site-packages/{module}")):
+            missing.append(f"python package {module} in {venv}")
+    if not (venv / "share" / "arcdesk-data" / "cell.tif").exists():
+        missing.append(f"sample data {venv}/share/arcdesk-data")
+    return missing
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+_handed_out: set[int] = set()
+
+
+def free_display() -> int:
+    """A display number with no X server, lock file or RFB listener, not handed out before
+    in this process (a session just started may not have created its lock file yet)."""
+    for number in range(40, 100):
+        paths = (Path(f"/tmp/.X{number}-lock"), Path(f"/tmp/.X11-unix/X{number}"))
+        if number in _handed_out or any(p.exists() for p in paths) or listening(5900 + number):
+            continue
+        _handed_out.add(number)
+        return number
+    raise RuntimeError("no free X display between :40 and :99")
+
+
+def marked_processes(display: int) -> list[int]:
+    """Live processes of the session on ``display`` (the runtime marks all of them)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        state = stat.rsplit(")", 1)[1].split()[0]
+        marked = any(v.startswith(SESSION_MARK.encode() + b"=") for v in environ)
+        if marked and f"DISPLAY=:{display}".encode() in environ and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+@dataclass
+class DesktopSession:
+    """A running ``arcdesk-session`` subprocess with known passwords, ports and home."""
+
+    process: subprocess.Popen[bytes]
+    display: int
+    novnc_port: int
+    agent_port: int
+    home: Path
+    run_dir: Path
+    output: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def x_env(self) -> dict[str, str]:
+        """Environment for an X client on this session's display."""
+        return {**os.environ, "DISPLAY": f":{self.display}", "HOME": str(self.home),
+                "XAUTHORITY": str(self.run_dir / "Xauthority")}
+
+    def url(self, password: str, page: str = "vnc.html") -> str:
+        query = f"autoconnect=true&reconnect=false&resize=off&password={password}"
+        return f"http://127.0.0.1:{self.novnc_port}/{page}?{query}"
+
+    def agent(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.agent_port}{path}", timeout=10
+            ) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def agent_json(self, path: str) -> dict[str, Any]:
+        status, body = self.agent(path)
+        assert status == 200, f"{path}: HTTP {status} {body[:200]!r}"
+        return dict(json.loads(body))
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.output.read_text(errors="replace") if self.output.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Until the agent says healthy and noVNC listens; fail with the runtime's output."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"arcdesk-session exited {self.process.returncode}:\n{self.log_tail()}")
+            with contextlib.suppress(OSError, ValueError):
+                if listening(self.novnc_port) and json.loads(self.agent("/healthz")[1])["ok"]:
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"session not ready in {timeout}s:\n{self.log_tail()}")
+
+    def wait_seeded(self, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        state = "?"
+        while time.monotonic() < deadline:
+            state = str(self.agent_json("/healthz")["seeding"])
+            if state in ("done", "failed"):
+                return state
+            time.sleep(0.1)
+        raise AssertionError(f"seeding still {state} after {timeout}s")
+
+    def stop(self, timeout: float = 10.0) -> float:
+        """SIGTERM; seconds until the runtime exited."""
+        started = time.monotonic()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return time.monotonic() - started
+
+
+def write_secrets(directory: Path, full: str = FULL_PASSWORD, view: str = VIEW_PASSWORD) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "vnc-password").write_text(full + "\n")
+    (directory / "view-password").write_text(view + "\n")
+    return directory
+
+
+def start_session(
+    base: Path,
+    *,
+    profile: str = "bioimage",
+    home: Path | None = None,
+    materials: Sequence[dict[str, Any]] = (),
+    title: str = COURSE_TITLE,
+    extra_args: Sequence[str] = (),
+) -> DesktopSession:
+    """Start the runtime as a subprocess on a free display and free loopback ports."""
+    base.mkdir(parents=True, exist_ok=True)
+    home = home or base / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    display, novnc, agent = free_display(), free_port(), free_port()
+    run_dir, output = base / f"run-{display}", base / f"session-{display}.log"
+    env = {
+        **os.environ,
+        "ARCDESK_COURSE": COURSE, "ARCDESK_COURSE_TITLE": title, "ARCDESK_SEAT": "alice",
+        "ARCDESK_TRAINEE": TRAINEE, "ARCDESK_PROFILE": profile,
+        "ARCDESK_MATERIALS": json.dumps(list(materials)),
+        "ARCDESK_APPS": json.dumps(BIOIMAGE_APPS),
+    }
+    argv = [
+        sys.executable, "-m", "arcdesk.session.main",
+        "--secrets-dir", str(write_secrets(base / "secrets")),
+        "--display", f":{display}", "--novnc-port", str(novnc), "--agent-port", str(agent),
+        "--home", str(home), "--bind", "127.0.0.1", "--run-dir", str(run_dir),
+        "--arc-python", str(desktop_venv() / "bin" / "python"),
+        "--geometry", f"{GEOMETRY[0]}x{GEOMETRY[1]}", *extra_args,
+    ]
+    with output.open("ab") as out:
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return DesktopSession(process, display, novnc, agent, home, run_dir, output, env)
+
+
+@contextlib.contextmanager
+def running_session(base: Path, **options: Any) -> Iterator[DesktopSession]:
+    session = start_session(base, **options)
+    try:
+        session.wait_ready()
+        yield session
+    finally:
+        session.stop()
+
+
+def canvas_png(page: Any) -> bytes:
+    """The noVNC canvas exactly as the browser drew it (no overlays), as PNG bytes."""
+    data_url = page.evaluate(
+        "() => document.querySelector('#noVNC_container canvas').toDataURL('image/png')"
+    )
+    return base64.b64decode(str(data_url).split(",", 1)[1])
+
+
+def wait_connected(page: Any, timeout_ms: float = 20000) -> None:
+    page.wait_for_function(
+        "() => document.documentElement.classList.contains('noVNC_connected')",
+        timeout=timeout_ms,
+    )
+
+
+def _pixels(img: Any) -> list[tuple[int, int, int]]:
+    raw = img.tobytes()  # RGB, row by row
+    return [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
+
+
+def desktop_problems(png: bytes) -> list[str]:
+    """Why ``png`` does not look like our XFCE desktop (empty list: it does).
+
+    A user notices three things: the light panel across the top, the course wallpaper (blue
+    to teal gradient, white title text) and that it is a picture rather than one flat colour.
+    """
+    from PIL import Image  # dev dependency; imported here so the session code never needs it
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    w, h = img.size
+    problems = []
+    panel = img.crop((w // 4, 2, w * 3 // 4, max(3, h * 3 // 100))).resize((64, 4))
+    panel_mean = sum(sum(p) / 3 for p in _pixels(panel)) / (64 * 4)
+    if panel_mean < 180:
+        problems.append(f"no light panel at the top (mean brightness {panel_mean:.0f})")
+    body = img.crop((w // 5, h // 8, w * 4 // 5, h * 7 // 8)).resize((64, 64))
+    r, g, b = (sum(p[i] for p in _pixels(body)) / 4096 for i in range(3))
+    if not (b > r + 30 and g > r + 20):
+        problems.append(f"no blue/teal wallpaper (mean rgb {r:.0f},{g:.0f},{b:.0f})")
+    band = img.crop((w // 6, h * 45 // 100, w * 5 // 6, h * 57 // 100))
+    white = sum(1 for p in _pixels(band) if min(p) > 225)
+    if white < band.size[0] * band.size[1] // 100:
+        problems.append(f"no title text in the middle ({white} white pixels)")
+    colours = len(set(_pixels(img.resize((w // 4, h // 4)))))
+    if colours < 200:
+        problems.append(f"only {colours} distinct colours")
+    return problems
