@@ -31,6 +31,17 @@ def _kubeconfig(given: Path | None) -> Path | None:
     return Path.home() / ".kube" / "config"
 
 
+def _config(trusted_proxy: list[str], address_map: list[str], novnc_dir: Path) -> GatewayConfig:
+    try:
+        networks = parse_networks(trusted_proxy)
+    except ValueError as error:
+        raise fail(f"--trusted-proxy: {error}", 2) from error
+    mapping = dict(item.split("=", 1) for item in address_map if "=" in item)
+    if len(mapping) != len(address_map):
+        raise fail("--address-map takes FROM=TO", 2)
+    return GatewayConfig(novnc_dir=novnc_dir, trusted_proxies=networks, address_map=mapping)
+
+
 @app.command()
 def run(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -49,6 +60,11 @@ def run(
         list[str] | None, typer.Option(help="CIDR of a reverse proxy whose X-Forwarded-For "
                                        "names the client (repeatable).")
     ] = None,
+    address_map: Annotated[
+        list[str] | None, typer.Option(help="FROM=TO: dial TO for EndpointSlice address FROM; "
+                                       "only for a dev cluster without a pod network "
+                                       "(repeatable).")
+    ] = None,
     novnc_dir: Annotated[
         Path, typer.Option(help="noVNC files (Debian package `novnc`).")
     ] = NOVNC_DIR,
@@ -57,15 +73,11 @@ def run(
     """Watch Seats and their Secrets and serve /s/<token>, /i/<token>, noVNC and /metrics."""
     if all_namespaces == (namespace is not None):
         raise fail("give exactly one of --namespace NAME or --all-namespaces", 2)
-    try:
-        networks = parse_networks(trusted_proxy or [])
-    except ValueError as error:
-        raise fail(f"--trusted-proxy: {error}", 2) from error
+    config = _config(trusted_proxy or [], address_map or [], novnc_dir)
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = ServeOptions(host=host, port=port, namespace=namespace,
-                           kubeconfig=_kubeconfig(kubeconfig),
-                           config=GatewayConfig(novnc_dir=novnc_dir, trusted_proxies=networks))
+                           kubeconfig=_kubeconfig(kubeconfig), config=config)
     try:
         asyncio.run(serve_forever(options))
     except NoVncMissing as error:

@@ -62,7 +62,7 @@ async def thumbnail(request: web.Request) -> web.Response:
     granted = access.course_access(request)
     seat = access.course_seat(request, granted)
     gw = access.gateway(request)
-    address = gw.index.upstream(seat.key, AGENT_PORT_NAME)
+    address = gw.upstream(seat.key, AGENT_PORT_NAME)
     png = await gw.thumbnails.get(seat.key, address) if address else None
     if png is None:
         raise web.HTTPServiceUnavailable(text="No picture of this desktop right now.\n")
@@ -100,7 +100,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     mode = _mode(request, granted)
     access.same_origin(request)
     gw = access.gateway(request)
-    address = gw.index.upstream(seat.key, NOVNC_PORT_NAME)
+    address = gw.upstream(seat.key, NOVNC_PORT_NAME)
     if address is None:
         raise web.HTTPServiceUnavailable(text="The desktop is not running.\n")
     digest = gw.index.digester.digest(granted.token)

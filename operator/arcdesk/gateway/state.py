@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -32,6 +32,9 @@ class GatewayConfig:
     failure_limit: int = 10
     failure_window: float = 60.0
     thumbnail_max_age: float = 3.0
+    # EndpointSlice address -> address to dial. Only for a development cluster without a pod
+    # network, whose API server refuses loopback endpoints: real clusters leave it empty.
+    address_map: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -65,6 +68,14 @@ class Gateway:
         await self.connections.close_all()
         if self._http is not None:
             await self._http.close()
+
+    def upstream(self, seat: Key, port_name: str) -> tuple[str, int] | None:
+        """Where to dial the seat's ``port_name``: always from the index, never the request."""
+        found = self.index.upstream(seat, port_name)
+        if found is None:
+            return None
+        address, port = found
+        return self.config.address_map.get(address, address), port
 
     def index_changed(self, touched: set[Key]) -> None:
         """Called by the watch loops after each change: drop revoked connections' access."""

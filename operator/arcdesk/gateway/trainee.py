@@ -38,7 +38,7 @@ async def landing(request: web.Request) -> web.Response:
     gw = access.gateway(request)
     seat = granted.seat
     course = gw.index.course(seat.course_key)
-    reachable = gw.index.upstream(seat.key, NOVNC_PORT_NAME) is not None
+    reachable = gw.upstream(seat.key, NOVNC_PORT_NAME) is not None
     return pages.render(request, "seat.html", seat=seat,
                         title=course.title if course else seat.course,
                         view=pages.seat_view(seat, course, reachable), base=seat_base(seat.key),
@@ -94,7 +94,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     access.same_origin(request)
     gw = access.gateway(request)
     key = granted.seat.key
-    address = gw.index.upstream(key, NOVNC_PORT_NAME)
+    address = gw.upstream(key, NOVNC_PORT_NAME)
     if address is None:
         raise web.HTTPServiceUnavailable(text="The desktop is not running.\n")
     digest = gw.index.digester.digest(granted.token)
