@@ -155,6 +155,8 @@ def apiserver_command(layout: Layout) -> list[str]:
         f"--client-ca-file={pki / 'ca.crt'}",
         f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
         f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
+        # The real node's name does not resolve; reach its kubelet (logs, exec) by its IP.
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
         f"--requestheader-client-ca-file={pki / 'front-proxy-ca.crt'}",
         "--requestheader-allowed-names=front-proxy-client",
         "--requestheader-username-headers=X-Remote-User",

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Run one real node (containerd + runc + CNI bridge + kubelet) in the devcluster.
+
+    python3 devcluster/node_launcher.py up|down [--wipe]|status
+
+The control plane must be up (`cluster.py up`); the same ARCDESK_* variables select which
+cluster. The node registers as arcdesk-real-0 with the label arcdesk.dev/node-pool=real and
+the taint arcdesk.dev/real-node=true:NoSchedule, so KWOK-only workloads never land on it.
+Needs Debian's containerd, runc, containernetworking-plugins and iptables, and crictl
+(`make realnode-tools`). Stdlib only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import cluster
+import node_config
+import node_network
+import node_runtime
+import processes
+from components import Layout
+from node_layout import CNI_BIN_DIR, PAUSE_IMAGE, NodeLayout
+
+REPO = Path(__file__).resolve().parent.parent
+PAUSE_BUILDER = REPO / "images" / "pause" / "build.py"
+DEBIAN_PACKAGES = {"/usr/bin/containerd": "containerd", "/usr/sbin/runc": "runc",
+                   str(CNI_BIN_DIR / "bridge"): "containernetworking-plugins",
+                   "/usr/sbin/iptables": "iptables"}
+
+
+def say(message: str) -> None:
+    print(f"realnode: {message}", flush=True)
+
+
+def check_prerequisites(node: NodeLayout) -> None:
+    missing = sorted({package for path, package in DEBIAN_PACKAGES.items()
+                      if not Path(path).exists()})
+    if missing:
+        raise cluster.DevclusterError(f"missing Debian packages: {' '.join(missing)} "
+                                      "(`make realnode-deps`)")
+    for tool in ("kubelet", "crictl"):
+        if not node.cluster.binary(tool).exists():
+            raise cluster.DevclusterError(f"missing {node.cluster.binary(tool)} "
+                                          "(`make devcluster-build realnode-tools`)")
+    if not cluster.apiserver_ready(node.cluster):
+        raise cluster.DevclusterError(
+            f"no API server ready at {node.cluster.server_url}; run `cluster.py up` first")
+
+
+def kubelet_command(node: NodeLayout) -> list[str]:
+    return [
+        str(node.cluster.binary("kubelet")), f"--config={node.kubelet_config}",
+        f"--kubeconfig={node.kubeconfig}", f"--root-dir={node.kubelet_dir}",
+        f"--hostname-override={node.name}", f"--node-ip={node.node_ip}",
+        f"--node-labels={node_config.node_labels(node)}", "--v=1",
+    ]
+
+
+def node_ready(node: NodeLayout, since: float = 0) -> bool:
+    """Ready, as posted by a kubelet at or after ``since`` (epoch seconds)."""
+    try:
+        found = cluster.kubectl(node.cluster).get_json("nodes", "-l", "type=real")["items"]
+    except RuntimeError:
+        return False
+    for item in found:
+        for condition in item.get("status", {}).get("conditions", []):
+            if item["metadata"]["name"] == node.name and condition["type"] == "Ready":
+                beat = datetime.fromisoformat(condition["lastHeartbeatTime"]).timestamp()
+                return condition["status"] == "True" and beat >= int(since)
+    return False
+
+
+def start_containerd(node: NodeLayout) -> None:
+    if not processes.running_pid(node.cluster.pids, "containerd"):
+        node.run_dir.mkdir(parents=True, exist_ok=True)
+        pid = processes.start("containerd", node_runtime.containerd_command(node),
+                              node.cluster.logs, node.cluster.pids)
+        say(f"started containerd (pid {pid})")
+    cluster.wait_until("containerd", lambda: node_runtime.containerd_ready(node), 60,
+                       str(node.cluster.logs / "containerd.log"))
+
+
+def ensure_pause_image(node: NodeLayout) -> None:
+    if PAUSE_IMAGE in node_runtime.image_names(node):
+        return
+    tarball = subprocess.run([sys.executable, str(PAUSE_BUILDER)], check=True,
+                             capture_output=True, text=True).stdout.strip()
+    node_runtime.import_image(node, Path(tarball))
+    say(f"imported {PAUSE_IMAGE}")
+
+
+def up(node: NodeLayout) -> None:
+    started, wall_clock = time.monotonic(), time.time()
+    check_prerequisites(node)
+    node_config.write_configs(node)
+    node_network.ensure_network(node)
+    start_containerd(node)
+    ensure_pause_image(node)
+    if not processes.running_pid(node.cluster.pids, "kubelet"):
+        pid = processes.start("kubelet", kubelet_command(node), node.cluster.logs,
+                              node.cluster.pids)
+        say(f"started kubelet (pid {pid})")
+    cluster.wait_until(f"node {node.name} Ready", lambda: node_ready(node, wall_clock), 120,
+                       str(node.cluster.logs / "kubelet.log"))
+    say(f"node {node.name} Ready in {time.monotonic() - started:.1f}s "
+        f"(pods on {node.subnet}, bridge {node.bridge})")
+
+
+def down(node: NodeLayout, wipe: bool) -> None:
+    if processes.stop(node.cluster.pids, "kubelet"):
+        say("stopped kubelet")
+    if node_runtime.containerd_ready(node):
+        removed = node_runtime.remove_all_pods(node, node.cluster.binary("crictl"))
+        say(f"removed {removed} pod sandboxes")
+    if processes.stop(node.cluster.pids, "containerd"):
+        say("stopped containerd")
+    node_runtime.kill_shims(node)
+    node_runtime.unmount_under(node.kubelet_dir, node.run_dir, node.data_dir)
+    node_network.remove_network(node)
+    shutil.rmtree(node.run_dir, ignore_errors=True)
+    if wipe:
+        shutil.rmtree(node.state, ignore_errors=True)
+        shutil.rmtree(node.data_dir, ignore_errors=True)
+        say(f"wiped {node.state} and {node.data_dir}")
+    say("down")
+
+
+def status(node: NodeLayout) -> int:
+    for name in ("containerd", "kubelet"):
+        pid = processes.running_pid(node.cluster.pids, name)
+        rss = processes.rss_bytes(pid) / 2**20 if pid else 0
+        print(f"{name:<24} {pid or '-':>8} {rss:>8.0f}")
+    ready = node_ready(node)
+    print(f"node {node.name}: {'Ready' if ready else 'not Ready'}")
+    return 0 if ready else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("--wipe", action="store_true", help="down: also delete images/state")
+    args = parser.parse_args()
+    node = NodeLayout.from_environment(Layout.from_environment())
+    try:
+        if args.command == "up":
+            up(node)
+        elif args.command == "down":
+            down(node, args.wipe)
+        else:
+            return status(node)
+    except (cluster.DevclusterError, RuntimeError, subprocess.CalledProcessError) as error:
+        print(f"realnode: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Where the real node (containerd + kubelet + CNI bridge) keeps its files, and its names.
+
+Everything is derived from the devcluster's Layout, so a second cluster in another state
+directory gets its own containerd, kubelet, bridge and pod subnet (set by environment).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from components import Layout
+
+NODE_POOL = "real"
+TAINT_KEY = "arcdesk.dev/real-node"
+PAUSE_IMAGE = "localhost/arcdesk/pause:3.10.1"
+CNI_BIN_DIR = Path("/usr/lib/cni")
+SNAPSHOTTER = "overlayfs"
+
+
+@dataclass(frozen=True)
+class NodeLayout:
+    """Paths, names and addresses of the real node of one devcluster."""
+
+    cluster: Layout
+    name: str
+    bridge: str
+    subnet: ipaddress.IPv4Network
+    kubelet_port: int
+    kubelet_healthz_port: int
+    run_dir: Path  # sockets and runtime state: tmpfs, short paths (sun_path is 108 bytes)
+    data_dir: Path  # containerd's content store and snapshots: outside the clone
+
+    @classmethod
+    def from_environment(cls, cluster: Layout) -> NodeLayout:
+        env = os.environ.get
+        digest = hashlib.sha256(str(cluster.state.resolve()).encode()).hexdigest()[:8]
+        return cls(
+            cluster=cluster,
+            name=env("ARCDESK_REALNODE_NAME") or "arcdesk-real-0",
+            bridge=env("ARCDESK_REALNODE_BRIDGE") or "arcdesk0",
+            subnet=ipaddress.IPv4Network(env("ARCDESK_REALNODE_SUBNET") or "10.85.0.0/24"),
+            kubelet_port=int(env("ARCDESK_KUBELET_PORT") or 10250),
+            kubelet_healthz_port=int(env("ARCDESK_KUBELET_HEALTHZ_PORT") or 10248),
+            run_dir=Path(f"/run/arcdesk-{digest}"),
+            data_dir=cluster.bin_cache.parent.parent.parent / "realnode" / digest,
+        )
+
+    @property
+    def state(self) -> Path:
+        return self.cluster.state / "realnode"
+
+    @property
+    def node_ip(self) -> str:
+        """The bridge's own address: the node's InternalIP and the kubelet's listen address."""
+        return str(self.subnet.network_address + 1)
+
+    @property
+    def containerd_socket(self) -> Path:
+        return self.run_dir / "containerd.sock"
+
+    @property
+    def containerd_config(self) -> Path:
+        return self.state / "containerd.toml"
+
+    @property
+    def cni_conf_dir(self) -> Path:
+        return self.state / "cni"
+
+    @property
+    def kubelet_dir(self) -> Path:
+        return self.state / "kubelet"
+
+    @property
+    def kubelet_config(self) -> Path:
+        return self.state / "kubelet-config.json"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state / "kubelet.kubeconfig"
+
+    @property
+    def pki_stem(self) -> str:
+        return f"kubelet-{self.name}"
+
+    @property
+    def firewall_chain(self) -> str:
+        return f"ARCDESK-{self.bridge.upper()}"[:28]
+
+    def ports(self) -> list[int]:
+        return [self.kubelet_port, self.kubelet_healthz_port]

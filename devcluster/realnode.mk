@@ -1,0 +1,26 @@
+# The devcluster's real node (containerd + runc + CNI bridge + kubelet) and locally built
+# images. Included by the top-level Makefile; targets run from the repository root.
+
+REALNODE_PYTHON ?= python3
+REALNODE_APT := containerd runc containernetworking-plugins iptables busybox-static
+REALNODE_FILES := /usr/bin/containerd /usr/sbin/runc /usr/lib/cni/bridge /usr/sbin/iptables \
+	/bin/busybox
+
+.PHONY: realnode-deps realnode-tools realnode-up realnode-down realnode-status
+
+realnode-deps:  ## Debian packages of the real node (installed once)
+	@for f in $(REALNODE_FILES); do test -e $$f || missing=1; done; \
+	if [ -n "$$missing" ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends $(REALNODE_APT); fi
+
+realnode-tools: devcluster-build  ## crictl, built once into the devcluster's binary cache
+	devcluster/node_tools.sh
+
+realnode-up: realnode-deps realnode-tools cluster-up  ## start the real node arcdesk-real-0 (idempotent)
+	$(REALNODE_PYTHON) devcluster/node_launcher.py up
+
+realnode-down:  ## stop the real node: pods, kubelet, containerd, bridge
+	$(REALNODE_PYTHON) devcluster/node_launcher.py down
+
+realnode-status:  ## containerd and kubelet pids/RSS, node readiness
+	$(REALNODE_PYTHON) devcluster/node_launcher.py status
