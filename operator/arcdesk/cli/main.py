@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from arcdesk.cli import gateway_cmds, offline_cmds
+from arcdesk.cli import gateway_cmds, offline_cmds, operator_cmds
 
 app = typer.Typer(
     name="arcdesk",
@@ -15,3 +15,4 @@ app = typer.Typer(
 app.command()(offline_cmds.validate)
 app.command()(offline_cmds.render)
 app.add_typer(gateway_cmds.app)
+app.add_typer(operator_cmds.app, name="operator")

@@ -1,0 +1,40 @@
+"""`arcdesk operator run`: the operator, for a pod in the cluster or a terminal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from arcdesk import runner
+from arcdesk.cli.output import fail
+from arcdesk.runtime import Options
+
+app = typer.Typer(help="Run the arcdesk operator.", no_args_is_help=True)
+
+
+@app.command()
+def run(
+    namespace: Annotated[list[str] | None, typer.Option(
+        "--namespace", "-n", help="Namespace to serve (repeatable; globs like 'training-*').",
+    )] = None,
+    all_namespaces: Annotated[bool, typer.Option(
+        "--all-namespaces", "-A", help="Serve every namespace.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Concurrent reconciles.")] = 8,
+    api_concurrency: Annotated[int, typer.Option(
+        min=1, help="Concurrent requests to the API server.")] = 16,
+    resync: Annotated[float, typer.Option(
+        min=5, help="Seconds between safety-net re-checks of every object.")] = 300.0,
+    probe_port: Annotated[int, typer.Option(
+        min=0, max=65535, help="Port of /healthz and /metrics (0: off).")] = 8080,
+    kubeconfig: Annotated[str | None, typer.Option(
+        envvar="KUBECONFIG", help="Kubeconfig (in a pod: the service account).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+) -> None:
+    """Reconcile Courses into ready desktops until stopped (SIGINT or SIGTERM)."""
+    if bool(namespace) == all_namespaces:
+        raise fail("give --namespace NS (repeatable) or --all-namespaces, not both", 2)
+    options = Options(namespaces=tuple(namespace or ()), all_namespaces=all_namespaces,
+                      workers=workers, api_concurrency=api_concurrency, resync_seconds=resync,
+                      probe_port=probe_port, kubeconfig=kubeconfig)
+    runner.run(options, verbose=verbose)

@@ -1,0 +1,25 @@
+"""Operator start and stop: kopf settings, then the runtime's workers and probe server."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from arcdesk import state
+
+
+@kopf.on.startup()
+async def operator_startup(settings: kopf.OperatorSettings, memo: kopf.Memo,
+                           **kwargs: Any) -> None:
+    # Only warnings become Kubernetes events; the operator posts its own notable ones.
+    settings.posting.level = logging.WARNING
+    # No handler here writes progress or diff-base annotations: all are watch/index
+    # handlers, so objects stay free of kopf's bookkeeping and finalizers.
+    await memo.runtime.start({index: kwargs[index] for index in state.INDEX_IDS})
+
+
+@kopf.on.cleanup()
+async def operator_cleanup(memo: kopf.Memo, **_: Any) -> None:
+    await memo.runtime.stop()

@@ -1,0 +1,138 @@
+"""What reconciles read instead of asking the API server: kopf's in-memory indexes of
+our objects (kopf fills them from its watches before any handler runs), parse caches,
+and the context a reconcile runs in.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from arcdesk import labels
+from arcdesk.kube import Kube
+from arcdesk.model import Course, Profile, parse_course, parse_profile
+from arcdesk.settings import Settings
+from arcdesk.views import CourseView, ObjectView, ProfileView, SeatView
+
+# Index ids: kopf passes each index to handlers as a keyword argument of this name.
+COURSES = "arcdesk_courses"
+SEATS = "arcdesk_seats"
+PROFILES = "arcdesk_profiles"
+CHILDREN = {"Pod": "arcdesk_pods", "Service": "arcdesk_services", "Secret": "arcdesk_secrets",
+            "PersistentVolumeClaim": "arcdesk_claims", "NetworkPolicy": "arcdesk_policies"}
+INDEX_IDS = (COURSES, SEATS, PROFILES, *CHILDREN.values())
+
+
+def course_keys(view: CourseView) -> dict[tuple[str, ...], CourseView]:
+    return {("course", view.namespace, view.name): view, ("profile", view.profile): view}
+
+
+def seat_keys(view: SeatView) -> dict[tuple[str, ...], SeatView]:
+    course_label = view.labels.get(labels.COURSE, "")
+    return {("seat", view.namespace, view.name): view,
+            ("of-course", view.namespace, view.course): view,
+            ("by-id", view.namespace, course_label, view.seat_id): view}
+
+
+def child_keys(view: ObjectView) -> dict[tuple[str, str], ObjectView]:
+    return {(view.namespace, view.name): view}
+
+
+class Caches:
+    """Typed lookups in kopf's indexes (which map a key to a store of values)."""
+
+    def __init__(self, indices: Mapping[str, Mapping[Any, Iterable[Any]]]) -> None:
+        self._indices = indices
+
+    def _all(self, index: str, key: Hashable) -> list[Any]:
+        return list(self._indices[index].get(key, ()))
+
+    def _one(self, index: str, key: Hashable) -> Any:
+        return next(iter(self._indices[index].get(key, ())), None)
+
+    def course(self, namespace: str, name: str) -> CourseView | None:
+        found: CourseView | None = self._one(COURSES, ("course", namespace, name))
+        return found
+
+    def courses(self) -> list[CourseView]:
+        return [v for k, store in self._indices[COURSES].items() if k[0] == "course"
+                for v in store]
+
+    def courses_using(self, profile: str) -> list[CourseView]:
+        return self._all(COURSES, ("profile", profile))
+
+    def seat(self, namespace: str, name: str) -> SeatView | None:
+        found: SeatView | None = self._one(SEATS, ("seat", namespace, name))
+        return found
+
+    def seats_of(self, namespace: str, course: str) -> list[SeatView]:
+        return self._all(SEATS, ("of-course", namespace, course))
+
+    def seat_by_id(self, namespace: str, course_label: str, seat_id: str) -> SeatView | None:
+        found: SeatView | None = self._one(SEATS, ("by-id", namespace, course_label, seat_id))
+        return found
+
+    def seats(self) -> list[SeatView]:
+        return [v for k, store in self._indices[SEATS].items() if k[0] == "seat" for v in store]
+
+    def profile(self, name: str) -> ProfileView | None:
+        found: ProfileView | None = self._one(PROFILES, name)
+        return found
+
+    def child(self, kind: str, namespace: str, name: str) -> ObjectView | None:
+        found: ObjectView | None = self._one(CHILDREN[kind], (namespace, name))
+        return found
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Lru(Generic[K, V]):
+    """A small bounded cache: parsing is cheap, but not 1000 times per second."""
+
+    def __init__(self, size: int) -> None:
+        self._size, self._items = size, OrderedDict[K, V]()
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = self._items[key] = make()
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return value
+
+
+class Models:
+    """Typed Course/Profile models, parsed once per generation (resourceVersion)."""
+
+    def __init__(self) -> None:
+        self._courses: Lru[tuple[str, int], Course] = Lru(256)
+        self._profiles: Lru[tuple[str, str], Profile] = Lru(64)
+
+    def course(self, view: CourseView) -> Course:
+        return self._courses.get((view.uid, view.generation), lambda: parse_course(view.body))
+
+    def profile(self, view: ProfileView | None) -> Profile | None:
+        if view is None:
+            return None
+        return self._profiles.get((view.name, view.version), lambda: parse_profile(view.body))
+
+
+@dataclass
+class Context:
+    """Everything a reconcile needs; the only I/O in it is ``kube``."""
+
+    kube: Kube
+    caches: Caches
+    clock: Callable[[], datetime]
+    settings: Settings = field(default_factory=Settings)
+    models: Models = field(default_factory=Models)
+    # Per course: what its seats were last reconciled against (generation, profile, stage).
+    course_inputs: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+    # (namespace, name, annotation) -> the request value already acted on.
+    acted_requests: dict[tuple[str, str, str], str] = field(default_factory=dict)
