@@ -133,6 +133,10 @@ class DesktopSession:
         return {**os.environ, "DISPLAY": f":{self.display}", "HOME": str(self.home),
                 "XAUTHORITY": str(self.run_dir / "Xauthority")}
 
+    def env_path(self) -> str:
+        """PATH as the runtime gives it to the desktop: the profile venv first."""
+        return f"{desktop_venv() / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+
     def url(self, password: str, page: str = "vnc.html") -> str:
         query = f"autoconnect=true&reconnect=false&resize=off&password={password}"
         return f"http://127.0.0.1:{self.novnc_port}/{page}?{query}"

@@ -1,0 +1,103 @@
+"""The bioimage profile's apps start on the session's display and show the sample image."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+APP_TIMEOUT = 120.0  # napari's first start on 2 shared cores with software OpenGL
+IMAGE_SHARE = 0.2  # the 660x550 sample fills far more of either app's window than this
+
+
+def windows(env: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Top-level windows by title, with their geometry (wmctrl -lG)."""
+    out = subprocess.run(["wmctrl", "-lG"], env=env, capture_output=True, text=True,
+                         check=False, timeout=10).stdout
+    found = {}
+    for line in out.splitlines():
+        parts = line.split(None, 7)
+        if len(parts) == 8:
+            x, y, w, h = (int(v) for v in parts[2:6])
+            found[parts[7]] = {"x": x, "y": y, "w": w, "h": h}
+    return found
+
+
+def screen(env: dict[str, str]) -> Image.Image:
+    shot = subprocess.run(["xwd", "-root", "-silent"], env=env, capture_output=True,
+                          check=True, timeout=20).stdout
+    from arcdesk.session import image
+
+    rgb = image.thumbnail(image.parse_xwd(shot), 10_000)
+    return Image.frombytes("RGB", (rgb.width, rgb.height), rgb.pixels)
+
+
+def micrograph_share(img: Image.Image, box: dict[str, int]) -> float:
+    """Share of ``box`` covered by mid-grey pixels of many levels: the sample is a grey
+    micrograph, while napari's and ImageJ's own UI is flat colour and an empty canvas black."""
+    region = img.crop((box["x"], box["y"], box["x"] + box["w"], box["y"] + box["h"]))
+    raw = region.tobytes()
+    grey = [raw[i] for i in range(0, len(raw), 3)
+            if raw[i] == raw[i + 1] == raw[i + 2] and 20 < raw[i] < 235]
+    if len(set(grey)) < 50:  # one flat grey panel is not an image
+        return 0.0
+    return len(grey) / (box["w"] * box["h"])
+
+
+@pytest.fixture
+def app_process(desktop_session: Any) -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:  # the whole group: `imagej` is a script that starts java
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def launch(desktop_session: Any, argv: list[str], started: list[Any]) -> None:
+    """Start an app the way the desktop launcher does (the session's PATH puts the venv first)."""
+    env = {**desktop_session.x_env(), "PATH": desktop_session.env_path()}
+    log = (Path(desktop_session.run_dir) / f"{argv[0]}-test.log").open("wb")
+    started.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True))
+
+
+def test_napari_opens_the_sample_image(desktop_session: Any, app_process: Any) -> None:
+    sample = desktop_session.home / "data" / "cell.tif"
+    assert desktop_session.wait_seeded() == "done"
+    assert sample.exists(), "bioimage seeding did not put the sample into ~/data"
+    launch(desktop_session, ["napari", str(sample)], app_process)
+    env, share, deadline = desktop_session.x_env(), 0.0, time.monotonic() + APP_TIMEOUT
+    while time.monotonic() < deadline:
+        window = windows(env).get("napari")
+        if window:
+            share = micrograph_share(screen(env), window)
+            if share > IMAGE_SHARE:
+                break
+        assert app_process[0].poll() is None, "napari exited; see napari-test.log in run dir"
+        time.sleep(1)
+    assert share > IMAGE_SHARE, f"napari window shows no micrograph ({share:.0%} grey)"
+
+
+def test_imagej_opens_the_sample_image(desktop_session: Any, app_process: Any) -> None:
+    sample = desktop_session.home / "data" / "cell.tif"
+    assert desktop_session.wait_seeded() == "done"
+    launch(desktop_session, ["imagej", str(sample)], app_process)
+    env, deadline = desktop_session.x_env(), time.monotonic() + APP_TIMEOUT
+    titles: dict[str, Any] = {}
+    while time.monotonic() < deadline and not any(t.startswith("cell.tif") for t in titles):
+        assert app_process[0].poll() is None, "imagej exited; see imagej-test.log in run dir"
+        time.sleep(0.5)
+        titles = windows(env)
+    image_window = next((t for t in titles if t.startswith("cell.tif")), None)
+    assert image_window, f"no ImageJ window for cell.tif; windows: {sorted(titles)}"
+    assert "ImageJ" in titles
+    assert micrograph_share(screen(env), titles[image_window]) > IMAGE_SHARE
