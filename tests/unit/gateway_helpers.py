@@ -120,6 +120,7 @@ class RecordingStarter:
 
     async def request_start(self, seat: Key) -> None:
         self.started.append(seat)
+        return None  # the unit tier has no API server to return the updated Seat
 
 
 def new_gateway(config: GatewayConfig | None = None) -> Gateway:

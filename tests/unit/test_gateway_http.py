@@ -53,7 +53,7 @@ def test_personal_link_sets_a_strict_httponly_cookie_scoped_to_the_seat() -> Non
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
         assert "Secure" not in cookie  # plain HTTP on loopback: the local demo
         assert f'url={course.seat_base(0)}"' in await response.text()
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "same-origin"
         page = await client.get(course.seat_base(0))
         html = await page.text()
         assert page.status == 200 and "Course bio" in html and "seat-001" in html
@@ -142,6 +142,8 @@ def test_idle_stopped_desktop_is_started_by_a_csrf_checked_post() -> None:
         good = {"Origin": origin(client)}
         for data, headers in (({"csrf": "0" * 64}, good), ({}, good),
                               ({"csrf": match.group(1)}, {"Origin": "http://evil.example"}),
+                              ({"csrf": match.group(1)}, {"Origin": "null",
+                                                          "Sec-Fetch-Site": "cross-site"}),
                               ({"csrf": match.group(1)}, {})):
             await assert_forbidden(await client.post(url, data=data, headers=headers))
         assert gw.starter.started == []

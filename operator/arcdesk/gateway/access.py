@@ -115,9 +115,13 @@ def course_seat(request: web.Request, access: CourseAccess) -> SeatInfo:
 
 
 def same_origin(request: web.Request) -> None:
-    """State changes and sockets must come from our own pages (Origin matches Host)."""
-    origin = request.headers.get("Origin")
-    if not origin or urlsplit(origin).netloc != request.host:
+    """State changes and sockets must come from our own pages: the Origin matches the Host,
+    or, where a browser hides the origin ("null"), it vouches with Sec-Fetch-Site."""
+    origin = request.headers.get("Origin", "null")
+    if origin == "null":
+        if request.headers.get("Sec-Fetch-Site") != "same-origin":
+            raise refuse(request)
+    elif urlsplit(origin).netloc != request.host:
         raise refuse(request)
 
 

@@ -150,13 +150,16 @@ class ApiServer:
                     raise ApiError(f"watch {resource.kind}: {obj.get('message', obj)}")
                 yield kind, obj
 
-    async def merge_patch(self, path: str, patch: dict[str, Any]) -> None:
+    async def merge_patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """Apply a JSON merge patch; returns the object as the API server stored it."""
         headers = self._headers("application/merge-patch+json")
         async with self._client().patch(f"{self.host}{path}", data=json.dumps(patch),
                                         headers=headers,
                                         timeout=aiohttp.ClientTimeout(total=30)) as response:
             if response.status != 200:
                 raise ApiError(f"PATCH {path}: HTTP {response.status}: {await _reason(response)}")
+            result: dict[str, Any] = await response.json()
+            return result
 
 
 async def _lines(stream: aiohttp.StreamReader) -> AsyncIterator[bytes]:

@@ -39,7 +39,8 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # Links carry tokens: never tell another site where the browser came from.
+    headers.setdefault("Referrer-Policy", "same-origin")
     if not request.path.startswith((NOVNC_PREFIX, STATIC_PREFIX)):
         headers["Cache-Control"] = "no-store"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -22,7 +22,8 @@ NOVNC_DIR = Path("/usr/share/novnc")
 
 
 class Starter(Protocol):
-    async def request_start(self, seat: Key) -> None: ...
+    async def request_start(self, seat: Key) -> dict[str, Any] | None:
+        """Ask the operator to start ``seat``; the updated Seat object, if known."""
 
 
 @dataclass(frozen=True)

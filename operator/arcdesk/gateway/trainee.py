@@ -8,6 +8,7 @@ from aiohttp import web
 
 from arcdesk.gateway import access, pages, proxy, tokens
 from arcdesk.gateway.apiserver import ApiError
+from arcdesk.gateway.index import SEAT
 from arcdesk.gateway.records import NOVNC_PORT_NAME, Key
 
 log = logging.getLogger("arcdesk.gateway")
@@ -57,11 +58,13 @@ async def start(request: web.Request) -> web.Response:
     seat = granted.seat
     if pages.startable(seat, gw.index.course(seat.course_key)) and not seat.start_requested:
         try:
-            await gw.starter.request_start(seat.key)
+            updated = await gw.starter.request_start(seat.key)
         except ApiError as error:
             log.warning("start request for seat %s failed: %s", seat.key, error)
             raise web.HTTPServiceUnavailable(text="Could not start the desktop; "
                                              "try again in a moment.\n") from error
+        if updated is not None:  # show "starting" now, not when the watch catches up
+            gw.index.apply(SEAT, "MODIFIED", updated)
         log.info("start requested for seat %s", seat.key)
     raise web.HTTPSeeOther(seat_base(seat.key))
 

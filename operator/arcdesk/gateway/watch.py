@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 
@@ -94,10 +95,11 @@ class SeatStarter:
     def __init__(self, api: ApiServer) -> None:
         self.api = api
 
-    async def request_start(self, seat: Key) -> None:
+    async def request_start(self, seat: Key) -> dict[str, Any]:
+        """Annotate the Seat; returns it as stored, so the page can show progress at once."""
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         path = Resource(idx.SEAT, _ARCDESK_API, "seats").path(seat.namespace) + f"/{seat.name}"
-        await self.api.merge_patch(path, {"metadata": {"annotations": {
+        return await self.api.merge_patch(path, {"metadata": {"annotations": {
             labels.START_REQUESTED: now}}})
 
 

@@ -1,0 +1,140 @@
+"""Through the gateway in real Chromium: a trainee link to the drawn desktop, the instructor
+page with live thumbnails and a view-only look, and waking an idle-stopped desktop."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from PIL import Image, ImageStat
+
+from arcdesk import labels
+from tests.cluster import kube_helpers
+from tests.desktop import harness
+
+if TYPE_CHECKING:
+    from tests.desktop.gateway_fixtures import Gateway, Seat
+
+pytest_plugins = ["tests.desktop.gateway_fixtures"]  # gateway, seats and the cluster fixtures
+
+
+def canvas_png(page: Any) -> bytes:
+    data_url = page.evaluate(
+        "() => document.querySelector('#screen canvas').toDataURL('image/png')")
+    return base64.b64decode(str(data_url).split(",", 1)[1])
+
+
+def wait_connected(page: Any) -> None:
+    page.wait_for_function("() => document.body.dataset.state === 'connected'", timeout=20000)
+
+
+def wait_desktop_drawn(page: Any) -> None:
+    problems: list[str] = ["not checked yet"]
+    deadline = time.monotonic() + 20
+    while problems and time.monotonic() < deadline:  # the first frames may predate XFCE
+        problems = harness.desktop_problems(canvas_png(page))
+        time.sleep(0.2)
+    assert not problems, f"the canvas behind the gateway is not the desktop: {problems}"
+
+
+def test_trainee_link_leads_to_the_drawn_desktop(gateway: Gateway, seats: list[Seat],
+                                                 page: Any) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("websocket", lambda socket: requested.append(socket.url))
+    page.goto(f"{gateway.url}/s/{seats[0].token}")
+    page.wait_for_url(f"{gateway.url}{seats[0].base}")
+    assert page.locator("h1").inner_text() == harness.COURSE_TITLE
+    assert seats[0].seat_id in page.locator(".seat").inner_text()
+    page.click("#connect")
+    wait_connected(page)
+    wait_desktop_drawn(page)
+    assert page.evaluate("() => document.querySelector('#screen canvas').width") == \
+        harness.GEOMETRY[0]
+    assert not any(harness.FULL_PASSWORD in url for url in requested)
+    assert any(url.endswith("/websockify") for url in requested)
+
+
+def _thumbnail(page: Any, gateway: Gateway, seat: Seat) -> Image.Image:
+    response = page.request.get(
+        f"{gateway.url}{seat.course_base}seats/{seat.name}/thumbnail.png")
+    assert response.status == 200
+    image = Image.open(io.BytesIO(response.body()))
+    image.load()
+    return image.convert("RGB")
+
+
+@pytest.fixture
+def white_window(desktop_session: harness.DesktopSession) -> Iterator[None]:
+    """A big white window on the trainee's desktop (xev draws a plain white window)."""
+    probe = subprocess.Popen(["xev", "-name", "whiteout", "-geometry", "1100x650+90+80"],
+                             env=desktop_session.x_env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        probe.kill()
+        probe.wait()
+
+
+def _centre_brightness(image: Image.Image) -> float:
+    w, h = image.size
+    return float(sum(ImageStat.Stat(image.crop((w // 4, h // 4, w * 3 // 4, h * 3 // 4))).mean))
+
+
+def test_instructor_page_shows_live_thumbnails_and_a_view_only_look(
+        gateway: Gateway, seats: list[Seat], page: Any,
+        desktop_session: harness.DesktopSession, request: pytest.FixtureRequest) -> None:
+    page.goto(f"{gateway.url}/i/{seats[0].instructor_token}")
+    page.wait_for_url(f"{gateway.url}{seats[0].course_base}")
+    cards = page.locator("li.seat-card")
+    assert cards.count() == 2 and page.locator("a.control").count() == 0
+    page.wait_for_function("() => [...document.querySelectorAll('img.thumb')]"
+                           ".every(img => img.complete && img.naturalWidth === 320)",
+                           timeout=20000)
+    before = _thumbnail(page, gateway, seats[0])
+    assert not harness.desktop_problems(_png(before))
+    first_src = page.locator("img.thumb").first.get_attribute("src")
+    request.getfixturevalue("white_window")
+    kube_helpers.wait_for("a whiter thumbnail once a white window is open", lambda: (
+        _centre_brightness(_thumbnail(page, gateway, seats[0])) >
+        _centre_brightness(before) + 150), timeout=20, interval=1)
+    page.wait_for_function(f"() => document.querySelector('img.thumb').src !== "
+                           f"{json.dumps(gateway.url + (first_src or ''))}", timeout=10000)
+    cards.first.locator("a.view").click()
+    wait_connected(page)
+    assert page.locator("#screen").get_attribute("data-view-only") == "true"
+    assert "view only" in page.locator("header").inner_text()
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_idle_stopped_desktop_is_woken_from_the_landing_page(
+        gateway: Gateway, seats: list[Seat], page: Any,
+        kubectl: kube_helpers.Kubectl) -> None:
+    seat = seats[1]
+    seat.set_status(kubectl, {"phase": "Stopped", "idleStopped": True})
+    page.goto(f"{gateway.url}/s/{seat.token}")
+    page.wait_for_url(f"{gateway.url}{seat.base}")
+    page.wait_for_function("() => document.body.dataset.state === 'startable'", timeout=10000)
+    assert "stopped after being idle" in page.locator("#status").inner_text()
+    page.click("#start")
+    page.wait_for_function("() => document.body.dataset.state === 'starting'", timeout=10000)
+    annotations = kubectl.get_json("-n", seat.namespace, "seat", seat.name)["metadata"].get(
+        "annotations") or {}
+    assert labels.START_REQUESTED in annotations
+    # The operator's part, played here: the desktop runs again.
+    seat.set_status(kubectl, {"phase": "Running", "idleStopped": False})
+    page.wait_for_selector("#connect", timeout=15000)  # the page refreshes itself
+    page.click("#connect")
+    wait_connected(page)
