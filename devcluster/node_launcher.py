@@ -2,6 +2,7 @@
 """Run one real node (containerd + runc + CNI bridge + kubelet) in the devcluster.
 
     python3 devcluster/node_launcher.py up|down [--wipe]|status
+    python3 devcluster/node_launcher.py import TARBALL NAME [--alias NAME ...]
 
 The control plane must be up (`cluster.py up`); the same ARCDESK_* variables select which
 cluster. The node registers as arcdesk-real-0 with the label arcdesk.dev/node-pool=real and
@@ -96,6 +97,19 @@ def ensure_pause_image(node: NodeLayout) -> None:
     say(f"imported {PAUSE_IMAGE}")
 
 
+def import_into_node(node: NodeLayout, image: list[str], aliases: list[str]) -> None:
+    if len(image) != 2:
+        raise cluster.DevclusterError("import needs TARBALL NAME")
+    if not node_runtime.containerd_ready(node):
+        raise cluster.DevclusterError("containerd is not running; `node_launcher.py up` first")
+    started = time.monotonic()
+    tarball, name = Path(image[0]), image[1]
+    if node_runtime.ensure_image(node, tarball, name, aliases):
+        say(f"imported {name} in {time.monotonic() - started:.1f}s")
+    else:
+        say(f"{name} already present")
+
+
 def up(node: NodeLayout) -> None:
     started, wall_clock = time.monotonic(), time.time()
     check_prerequisites(node)
@@ -144,13 +158,18 @@ def status(node: NodeLayout) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "import"])
+    parser.add_argument("image", nargs="*", help="import: TARBALL NAME (an image it holds)")
     parser.add_argument("--wipe", action="store_true", help="down: also delete images/state")
+    parser.add_argument("--alias", action="append", default=[],
+                        help="import: also tag the image as this name")
     args = parser.parse_args()
     node = NodeLayout.from_environment(Layout.from_environment())
     try:
         if args.command == "up":
             up(node)
+        elif args.command == "import":
+            import_into_node(node, args.image, args.alias)
         elif args.command == "down":
             down(node, args.wipe)
         else:

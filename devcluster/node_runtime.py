@@ -44,6 +44,16 @@ def import_image(node: NodeLayout, tarball: Path) -> None:
     ctr(node, "images", "import", f"--snapshotter={SNAPSHOTTER}", str(tarball))
 
 
+def ensure_image(node: NodeLayout, tarball: Path, name: str, aliases: list[str]) -> bool:
+    """Import ``tarball`` (which holds ``name``) unless present; point ``aliases`` at it."""
+    imported = name not in image_names(node)
+    if imported:
+        import_image(node, tarball)
+    for alias in aliases:
+        ctr(node, "images", "tag", "--force", name, alias)
+    return imported
+
+
 def crictl(node: NodeLayout, binary: Path, *args: str) -> str:
     result = subprocess.run(
         [str(binary), f"--runtime-endpoint=unix://{node.containerd_socket}",

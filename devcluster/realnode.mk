@@ -24,3 +24,26 @@ realnode-down:  ## stop the real node: pods, kubelet, containerd, bridge
 
 realnode-status:  ## containerd and kubelet pids/RSS, node readiness
 	$(REALNODE_PYTHON) devcluster/node_launcher.py status
+
+# Local images: the debootstrap base, then images/desktop/Dockerfile built with buildah
+# (no daemon, --isolation chroot), cached in ~/.cache/arcdesk/images/ by a content key.
+PROFILE ?= base
+IMAGE_TAG ?= 0.1.0
+IMAGE_APT := buildah debootstrap
+
+.PHONY: image-deps image image-import test-e2e
+
+image-deps:  ## buildah and debootstrap (installed once)
+	@command -v buildah >/dev/null && command -v debootstrap >/dev/null || { apt-get update -q \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(IMAGE_APT); }
+
+image: image-deps  ## build the desktop image PROFILE=base|arc|bioimage (cached by content)
+	$(REALNODE_PYTHON) images/build/desktop_image.py $(PROFILE)
+
+image-import: image realnode-up  ## build PROFILE and import it into the real node as :$(IMAGE_TAG) too
+	@set -e; built="$$($(REALNODE_PYTHON) images/build/desktop_image.py $(PROFILE))"; \
+	$(REALNODE_PYTHON) devcluster/node_launcher.py import $$built \
+		--alias localhost/arcdesk/desktop-$(PROFILE):$(IMAGE_TAG)
+
+test-e2e: setup realnode-up  ## real node: real pods, local images (tests/e2e)
+	$(PYTEST) tests/e2e -q

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Build a desktop image (profile base, arc or bioimage) with buildah, without a daemon.
+
+    python3 images/build/desktop_image.py PROFILE    # prints "<tarball>\t<image name>"
+
+Steps: the debootstrap base (base.sh) is added to buildah's own storage as the image(s) the
+Dockerfile starts FROM; `buildah build --isolation chroot --target PROFILE` builds
+images/desktop/Dockerfile with the repository as context; the result is exported as an
+uncompressed OCI archive to ~/.cache/arcdesk/images/desktop-<profile>-<key>.tar. The key
+hashes the Dockerfile, every file it COPYs or ADDs, and the base, so an unchanged tree costs
+one hash and no build. Buildah's storage (overlay, layer cache) lives beside the tarballs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from oci_layout import cache_dir  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+DOCKERFILE = REPO / "images" / "desktop" / "Dockerfile"
+PROFILES = ("base", "arc", "bioimage")
+REGISTRY = "localhost/arcdesk"
+BASE_IMAGE = f"{REGISTRY}/debian:bookworm"
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with line continuations joined and comments dropped."""
+    text = re.sub(r"\\\n", " ", dockerfile.read_text())
+    pairs = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            pairs.append((word.upper(), rest.strip()))
+    return pairs
+
+
+def copied_sources(dockerfile: Path) -> list[str]:
+    """Context paths that COPY/ADD read (copies --from another stage read no context)."""
+    sources = []
+    for word, rest in instructions(dockerfile):
+        if word not in ("COPY", "ADD"):
+            continue
+        args = shlex.split(rest) if not rest.startswith("[") else eval_json_list(rest)
+        if any(arg.startswith("--from") for arg in args):
+            continue
+        sources += [arg for arg in args if not arg.startswith("--")][:-1]
+    return sources
+
+
+def eval_json_list(text: str) -> list[str]:
+    return [str(item) for item in json.loads(text)]
+
+
+def base_references(dockerfile: Path) -> list[str]:
+    """Images named in FROM that are not earlier stages: these are served by our base."""
+    stages, external = set(), []
+    for word, rest in instructions(dockerfile):
+        if word != "FROM":
+            continue
+        args = [arg for arg in rest.split() if not arg.startswith("--")]
+        if args[0] not in stages and args[0] not in external:
+            external.append(args[0])
+        if len(args) == 3 and args[1].upper() == "AS":
+            stages.add(args[2])
+    return external
+
+
+def content_key(dockerfile: Path, base_tarball: Path, profile: str) -> str:
+    digest = hashlib.sha256(profile.encode() + base_tarball.name.encode())
+    paths = {dockerfile}
+    for source in copied_sources(dockerfile):
+        for match in REPO.glob(source.lstrip("/")):
+            paths.update([match] if match.is_file() else
+                         (p for p in match.rglob("*") if p.is_file() and
+                          "__pycache__" not in p.parts))
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def buildah_command(*args: str) -> list[str]:
+    """buildah on our own storage: overlay on this ext4 root (vfs would copy every layer)."""
+    return ["buildah", f"--root={cache_dir() / 'buildah'}", "--runroot=/run/arcdesk-buildah",
+            "--storage-driver=overlay", *args]
+
+
+def buildah(*args: str, quiet: bool = True) -> str:
+    command = buildah_command(*args)
+    result = subprocess.run(command, stdout=subprocess.PIPE if quiet else sys.stderr,
+                            text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{shlex.join(command)} failed (exit {result.returncode})")
+    return result.stdout or ""
+
+
+def has_image(name: str) -> bool:
+    return subprocess.run(buildah_command("inspect", "--type=image", name),
+                          capture_output=True).returncode == 0
+
+
+def ensure_base(base_tarball: Path, references: list[str]) -> None:
+    """The debootstrap rootfs as a one-layer image, tagged as every image the FROMs name."""
+    key_name = f"{BASE_IMAGE}-{base_tarball.stem.rsplit('-', 1)[1]}"
+    if not has_image(key_name):
+        container = buildah("from", "--pull-never", "scratch").strip()
+        buildah("add", container, str(base_tarball), "/")
+        buildah("config", "--cmd=/bin/bash", "--env=LANG=C.UTF-8", container)
+        buildah("commit", "--quiet", "--rm", container, key_name)
+    for name in [BASE_IMAGE, *references]:
+        buildah("tag", key_name, name)
+
+
+def build(profile: str) -> tuple[Path, str]:
+    if profile not in PROFILES:
+        raise SystemExit(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
+    if not DOCKERFILE.exists():
+        raise SystemExit(f"{DOCKERFILE} does not exist yet")
+    base_tarball = Path(subprocess.run([str(HERE / "base.sh")], check=True,
+                                       stdout=subprocess.PIPE, text=True).stdout.split()[-1])
+    key = content_key(DOCKERFILE, base_tarball, profile)
+    name = f"{REGISTRY}/desktop-{profile}:{key}"
+    tarball = cache_dir() / f"desktop-{profile}-{key}.tar"
+    if tarball.exists():
+        return tarball, name
+    ensure_base(base_tarball, base_references(DOCKERFILE))
+    buildah("build", "--isolation=chroot", "--pull-never", "--layers", f"--target={profile}",
+            f"--file={DOCKERFILE}", f"--tag={name}", str(REPO), quiet=False)
+    partial = tarball.with_suffix(".partial")
+    buildah("push", "--quiet", "--disable-compression", name, f"oci-archive:{partial}:{name}")
+    partial.rename(tarball)
+    return tarball, name
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    print("\t".join(map(str, build(sys.argv[1]))))

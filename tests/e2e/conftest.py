@@ -1,0 +1,85 @@
+"""e2e tier fixtures: the devcluster's real node and images imported into its containerd.
+
+`make test-e2e` starts the devcluster and its real node first; run alone, the tier fails
+(never skips) with a message saying what to start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cluster import kube_helpers
+
+REPO = Path(__file__).resolve().parents[2]
+# The same variable moves the devcluster's state for the launchers (a second cluster).
+STATE = Path(os.environ.get("ARCDESK_DEVCLUSTER_DIR") or REPO / ".devcluster")
+KUBECONFIG = STATE / "kubeconfig"
+NODE_NAME = "arcdesk-real-0"
+# What a pod needs to run on the real node (it is tainted so KWOK workloads stay off it).
+ON_REAL_NODE = {
+    "nodeSelector": {"arcdesk.dev/node-pool": "real"},
+    "tolerations": [{"key": "arcdesk.dev/real-node", "operator": "Exists",
+                     "effect": "NoSchedule"}],
+}
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False, "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+@pytest.fixture(scope="session")
+def kubectl() -> kube_helpers.Kubectl:
+    if not KUBECONFIG.exists() or not kube_helpers.apiserver_ready(KUBECONFIG):
+        pytest.fail(f"the devcluster is not up (no ready API server for {KUBECONFIG}): "
+                    "run `make realnode-up`")
+    return kube_helpers.Kubectl(STATE / "bin" / "kubectl", KUBECONFIG)
+
+
+@pytest.fixture(scope="session")
+def real_node(kubectl: kube_helpers.Kubectl) -> dict:
+    """The real node's Node object; fails unless it exists and is Ready."""
+    found = kubectl.run("get", "node", NODE_NAME, "-o", "json", check=False)
+    if found.returncode != 0:
+        pytest.fail(f"no node {NODE_NAME} in the devcluster: run `make realnode-up`")
+    node = kubectl.get_json("node", NODE_NAME)
+    ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
+    if not ready or ready[0]["status"] != "True":
+        pytest.fail(f"node {NODE_NAME} is not Ready: run `make realnode-up` "
+                    f"(logs in {STATE / 'logs' / 'kubelet.log'})")
+    return node
+
+
+def import_image(builder: list[str]) -> str:
+    """Run an image builder (prints "<tarball>\\t<name>"), import the result, return the name."""
+    built = subprocess.run(builder, capture_output=True, text=True, timeout=3600)
+    assert built.returncode == 0, built.stderr
+    tarball, name = built.stdout.split()[-2:]
+    imported = subprocess.run(
+        [sys.executable, str(REPO / "devcluster" / "node_launcher.py"), "import", tarball, name],
+        capture_output=True, text=True, timeout=900)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    return name
+
+
+@pytest.fixture(scope="session")
+def busybox_image(real_node: dict) -> str:
+    """Debian's static busybox as a local image in the real node's containerd."""
+    return import_image([sys.executable, str(REPO / "images" / "build" / "busybox_image.py")])
+
+
+@pytest.fixture
+def namespace(kubectl: kube_helpers.Kubectl) -> Iterator[str]:
+    """A fresh namespace enforcing Pod Security `restricted`, deleted (without waiting) after."""
+    name = f"e2e-{secrets.token_hex(4)}"
+    kubectl.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": name, "labels": {"pod-security.kubernetes.io/enforce": "restricted",
+                                 "arcdesk.dev/test": "true"}}})
+    yield name
+    kubectl.run("delete", "namespace", name, "--wait=false", check=False)
