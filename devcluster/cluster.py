@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run a real Kubernetes control plane with KWOK nodes on this machine.
 
-    python3 devcluster/cluster.py up|down [--wipe]|status|topup-pvs
+    python3 devcluster/cluster.py up [--real-node]|down [--wipe]|status|topup-pvs
 
 Binaries come from devcluster/build.sh (cached in ~/.cache/arcdesk/devcluster);
 state (pki, kubeconfig, logs, pids, PV directories) lives in <repo>/.devcluster;
@@ -194,16 +194,35 @@ def status(layout: Layout) -> int:
     return 0 if healthy(layout) else 1
 
 
+def real_node_up(layout: Layout) -> None:
+    """Optional real node (containerd + kubelet, devcluster/node_launcher.py); lazy import
+    so the default `up` never loads it."""
+    import node_launcher
+    node_launcher.up(node_launcher.NodeLayout.from_environment(layout))
+
+
+def real_node_down(layout: Layout, wipe: bool) -> None:
+    """Stop the real node first, if it was ever started in this state directory."""
+    if (layout.state / "realnode").exists():
+        import node_launcher
+        node_launcher.down(node_launcher.NodeLayout.from_environment(layout), wipe)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["up", "down", "status", "topup-pvs"])
     parser.add_argument("--wipe", action="store_true", help="down: also delete etcd data")
+    parser.add_argument("--real-node", action="store_true",
+                        help="up: also start the real node arcdesk-real-0")
     args = parser.parse_args()
     layout = Layout.from_environment()
     try:
         if args.command == "up":
             up(layout)
+            if args.real_node:
+                real_node_up(layout)
         elif args.command == "down":
+            real_node_down(layout, args.wipe)
             down(layout, args.wipe)
         elif args.command == "topup-pvs":
             made = resources.ensure_storage(kubectl(layout), resources.load_config(),
