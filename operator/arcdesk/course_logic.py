@@ -72,6 +72,10 @@ def seat_changes(wanted: Mapping[str, Manifest], existing: Iterable[SeatView],
     return changes
 
 
+def unsettled(changes: SeatChanges) -> frozenset[str]:
+    return frozenset(m["metadata"]["name"] for m in [*changes.create, *changes.update])
+
+
 def seat_problems(changes: SeatChanges) -> list[Problem]:
     problems = []
     if changes.conflicts:
@@ -95,6 +99,8 @@ class CourseFacts:
     seats: Sequence[SeatView]  # this course's Seats that exist
     profile_found: bool
     problems: Sequence[Problem] = ()  # from writing the course's own objects
+    # Seats just created or changed: their status still describes the old spec.
+    unsettled: frozenset[str] = frozenset()
 
 
 def course_status(facts: CourseFacts, now: datetime, previous: Mapping[str, Any],
@@ -102,7 +108,7 @@ def course_status(facts: CourseFacts, now: datetime, previous: Mapping[str, Any]
     course, plan = facts.course, facts.plan
     wanted = {naming.seat_name(course.name, t.id) for t in course.trainees}
     mine = [s for s in facts.seats if s.name in wanted]
-    ready = sum(1 for s in mine if s.ready())
+    ready = sum(1 for s in mine if s.ready() and s.name not in facts.unsettled)
     total = len(wanted)
     problem = _course_problem(facts, mine, total)
     phase = _phase(plan, ready, total, facts.profile_found)

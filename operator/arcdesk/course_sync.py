@@ -18,6 +18,7 @@ from arcdesk.course_logic import (
     desired_seats,
     seat_changes,
     seat_problems,
+    unsettled,
 )
 from arcdesk.desired import Manifest, Owner
 from arcdesk.kube import ApiError
@@ -49,7 +50,8 @@ async def reconcile_course(ctx: Context, namespace: str, name: str) -> Outcome:
     problems += [p for found in results for p in found]
     profile = ctx.caches.profile(course.profile)
     facts = CourseFacts(course, schedule, ctx.caches.seats_of(namespace, name),
-                        profile_found=profile is not None, problems=problems)
+                        profile_found=profile is not None, problems=problems,
+                        unsettled=unsettled(changes))
     await _publish(ctx, view, facts)
     delays = [d for d in (seconds_until(schedule.next_transition, now),
                           CLEANUP_RECHECK if changes.waiting else None) if d is not None]
@@ -158,11 +160,12 @@ async def _ensure_instructor_secret(ctx: Context, course: Course, view: CourseVi
 
 
 async def _publish(ctx: Context, view: CourseView, facts: CourseFacts) -> None:
-    status = course_status(facts, ctx.clock(), view.status)
-    before = view.status
+    before = ctx.previous_status("Course", view.namespace, view.name, view.status)
+    status = course_status(facts, ctx.clock(), before)
     if any(before.get(k) != v for k, v in status.items()):
         await ctx.kube.merge_patch("Course", view.namespace, view.name, {"status": status},
                                    subresource="status")
+        ctx.remember_status("Course", view.namespace, view.name, status)
     for type_, reason, message in _transition_events(before, status):
         await ctx.kube.record_event(_involved(view), type_, reason, message)
 

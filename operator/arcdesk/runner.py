@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import kopf
@@ -18,6 +19,8 @@ def run(options: Options, verbose: bool = False) -> None:
     import arcdesk.handlers  # noqa: F401 - registers the handlers with kopf
 
     kopf.configure(verbose=verbose)
+    if not verbose:  # kopf logs every successful watch handler call at INFO
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     kopf.run(
         namespaces=list(options.namespaces),
         clusterwide=options.all_namespaces,

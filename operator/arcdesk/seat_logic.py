@@ -4,6 +4,7 @@ the status a user sees. seat_sync.py carries them out.
 
 from __future__ import annotations
 
+import copy
 import enum
 import hashlib
 import json
@@ -110,21 +111,26 @@ def with_spec_hash(manifest: Manifest) -> Manifest:
     return manifest
 
 
-def pod_action(desired: Manifest, view: ObjectView | None, owner: Owner) -> tuple[Action, bool]:
-    """Action for the desktop pod, and whether a newer spec waits for the next start.
+def pod_action(desired: Manifest, view: ObjectView | None, owner: Owner,
+               ) -> tuple[Action, bool, Manifest]:
+    """Action for the desktop pod, whether a newer spec waits for the next start, and the
+    manifest to act with.
 
-    A ready desktop is never killed for a spec change (a trainee may be working in it);
-    one that is not ready yet, e.g. stuck on a wrong image, is replaced at once.
+    A ready desktop is never killed for a spec change (a trainee may be working in it):
+    its metadata keeps the old spec hash, so the change stays visible as pending. One that
+    is not ready yet, e.g. stuck on a wrong image, is replaced at once.
     """
     action = child_action(desired, view, owner)
     if view is None or action not in (Action.KEEP, Action.UPDATE):
-        return action, False
-    outdated = view.annotations.get(SPEC_HASH) != desired["metadata"]["annotations"][SPEC_HASH]
-    if not outdated:
-        return action, False
-    if view.pod is not None and view.pod.ready:
-        return action, True
-    return Action.RECREATE, False
+        return action, False, desired
+    running_hash = view.annotations.get(SPEC_HASH)
+    if running_hash == desired["metadata"]["annotations"][SPEC_HASH]:
+        return action, False, desired
+    if view.pod is None or not view.pod.ready:
+        return Action.RECREATE, False, desired
+    kept = copy.deepcopy(desired)
+    kept["metadata"]["annotations"][SPEC_HASH] = running_hash or ""
+    return child_action(kept, view, owner), True, kept
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,7 @@ class SeatReconcile:
             await self._ensure(service, service_view, service_action)
             return False
         want = with_spec_hash(desired.pod(self.course, self.profile, self.trainee, self.owner))
-        action, pending = pod_action(want, pod, self.owner)
+        action, pending, want = pod_action(want, pod, self.owner)
         await asyncio.gather(self._ensure(service, service_view, service_action),
                              self._ensure(want, pod, action, metadata_only(want)))
         return pending
@@ -259,11 +259,13 @@ class SeatReconcile:
             self.events.append(("Normal", "Started", "desktop started on request"))
 
     async def _publish(self, observed: Observed) -> None:
-        status = seat_status(observed, self.seat.generation, self.now, self.seat.status)
-        before = self.seat.status
+        seat = self.seat
+        before = self.ctx.previous_status("Seat", seat.namespace, seat.name, seat.status)
+        status = seat_status(observed, seat.generation, self.now, before)
         if any(before.get(k) != v for k, v in status.items()):
-            await self.ctx.kube.merge_patch("Seat", self.seat.namespace, self.seat.name,
+            await self.ctx.kube.merge_patch("Seat", seat.namespace, seat.name,
                                             {"status": status}, subresource="status")
+            self.ctx.remember_status("Seat", seat.namespace, seat.name, status)
         self._transition_events(before, status, observed)
         for type_, reason, message in self.events:
             await self.ctx.kube.record_event(self._involved(), type_, reason, message)

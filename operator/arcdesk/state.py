@@ -5,6 +5,7 @@ and the context a reconcile runs in.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -136,3 +137,32 @@ class Context:
     course_inputs: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
     # (namespace, name, annotation) -> the request value already acted on.
     acted_requests: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # (kind, namespace, name) -> (when, status) we last wrote; see previous_status().
+    written: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = field(
+        default_factory=dict)
+
+    def previous_status(self, kind: str, namespace: str, name: str,
+                        cached: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The status to compare with: what we wrote moments ago if the index may not
+        have caught up yet (else two quick reconciles would both write and both post
+        the same event), otherwise what the index holds."""
+        key = (kind, namespace, name)
+        found = self.written.get(key)
+        if found is None:
+            return cached
+        when, status = found
+        if time.monotonic() - when > STATUS_FRESH_SECONDS or _contains(cached, status):
+            del self.written[key]
+            return cached
+        return status
+
+    def remember_status(self, kind: str, namespace: str, name: str,
+                        status: dict[str, Any]) -> None:
+        self.written[(kind, namespace, name)] = (time.monotonic(), status)
+
+
+STATUS_FRESH_SECONDS = 10.0
+
+
+def _contains(cached: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
+    return all(cached.get(k) == v for k, v in status.items())
