@@ -18,6 +18,10 @@ class EditError(ValueError):
     """An edit that cannot be made; the message says what to do instead."""
 
 
+class UsageProblem(EditError):
+    """The options themselves are wrong (a usage error, exit 2)."""
+
+
 def timestamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -27,7 +31,7 @@ def parse_when(text: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text.strip().upper().replace("Z", "+00:00"))
     except ValueError:
-        raise EditError(f"--until {text!r} is not a time like 2026-12-03T17:00:00Z or "
+        raise UsageProblem(f"--until {text!r} is not a time like 2026-12-03T17:00:00Z or "
                         "'2026-12-03 17:00' (local time)") from None
     return parsed if parsed.tzinfo else parsed.astimezone()
 
@@ -39,7 +43,7 @@ def parse_by(text: str) -> timedelta:
         extra = timedelta(days=int(days)) if days else timedelta()
         return extra + (parse_duration(rest) if rest else timedelta())
     except ValueError:
-        raise EditError(f"--by {text!r} is not a duration like 30m, 2h, 1h30m or 1d") from None
+        raise UsageProblem(f"--by {text!r} is not a duration like 30m, 2h, 1h30m or 1d") from None
 
 
 def suspend(flag: bool) -> dict[str, Any]:
@@ -60,7 +64,7 @@ def extend(spec: Mapping[str, Any], until: str | None, by: str | None,
     """Move the end to ``until``, or ``by`` later than the current end (or than now, if the
     course has already ended)."""
     if (until is None) == (by is None):
-        raise EditError("give exactly one of --until TIME or --by DURATION")
+        raise UsageProblem("give exactly one of --until TIME or --by DURATION")
     schedule = spec.get("schedule") or {}
     if until is not None:
         end = parse_when(until)

@@ -69,6 +69,7 @@ SECRET = Kind("api/v1", "secrets", "secret")
 EVENT = Kind("api/v1", "events", "event")
 NODE = Kind("api/v1", "nodes", "node", namespaced=False)
 POD = Kind("api/v1", "pods", "pod")
+CLAIM = Kind("api/v1", "persistentvolumeclaims", "home volume")
 
 
 @dataclass(frozen=True)

@@ -61,3 +61,79 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     error(message)
     sys.stderr.flush()
     return typer.Exit(code)
+
+
+def emit_object(data: dict[str, Any], fmt: Format) -> None:
+    """Print one object: json/yaml as is, table as `kubectl describe` would."""
+    if fmt is Format.table:
+        typer.echo(describe(data), nl=False)
+    else:
+        emit(data, fmt)
+
+
+def _label(key: str) -> str:
+    """``nodeSelector`` -> ``Node selector``."""
+    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in key)
+    return spaced[:1].upper() + spaced[1:]
+
+
+def describe(data: dict[str, Any], indent: int = 0) -> str:
+    """Scalars as 'Key: value', mappings nested, lists of mappings as indented tables."""
+    pad = " " * indent
+    out = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.append(f"{pad}{_label(key)}:" + ("" if value else " <none>") + "\n")
+            out.append(describe(value, indent + 2))
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            out.append(f"{pad}{_label(key)}:\n")
+            rows = table(value, _columns(value))
+            out.extend(f"{pad}  {line}\n" for line in rows.splitlines())
+        elif isinstance(value, list):
+            shown = ", ".join(str(v) for v in value) or "<none>"
+            out.append(f"{pad}{_label(key)}: {shown}\n")
+        else:
+            out.append(f"{pad}{_label(key)}: {'' if value is None else value}\n")
+    return "".join(out)
+
+
+def info(message: str) -> None:
+    """A progress or confirmation line for people, on stderr (stdout stays parseable)."""
+    typer.echo(message, err=True)
+
+
+class SeatsBar:
+    """`7/10 seats ready [#######---]` on stderr: redrawn on a terminal, a line per change
+    otherwise (logs of CI jobs stay short)."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.last: tuple[int, int] | None = None
+        self.tty = sys.stderr.isatty()
+
+    def show(self, progress: Any) -> None:
+        """Draw a :class:`arcdesk.summaries.Progress`."""
+        self.update(int(progress.ready), int(progress.desired))
+
+    def update(self, ready: int, desired: int) -> None:
+        if (ready, desired) == self.last:
+            return
+        self.last = (ready, desired)
+        filled = self.WIDTH * ready // desired if desired else 0
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        line = f"{self.label}: [{bar}] {ready}/{desired} seats ready"
+        if self.tty:
+            typer.echo(f"\r{line}", err=True, nl=False)
+        else:
+            typer.echo(line, err=True)
+
+    def close(self) -> None:
+        if self.tty and self.last is not None:
+            typer.echo("", err=True)
+
+
+def say(message: str) -> None:
+    """The result of a change, on stdout as kubectl prints it (`course x created`)."""
+    typer.echo(message)
