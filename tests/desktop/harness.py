@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import io
 import json
 import os
@@ -82,19 +83,32 @@ def listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-_handed_out: set[int] = set()
+_reserved: dict[int, int] = {}  # display -> fd holding its reservation lock
 
 
 def free_display() -> int:
-    """A display number with no X server, lock file or RFB listener, not handed out before
-    in this process (a session just started may not have created its lock file yet)."""
+    """A display number with no X server, lock file or RFB listener, reserved with a file
+    lock until ``release_display``: other test processes (a gateway tier running at the same
+    time) skip it even before its Xvnc has created the X lock file."""
     for number in range(40, 100):
         paths = (Path(f"/tmp/.X{number}-lock"), Path(f"/tmp/.X11-unix/X{number}"))
-        if number in _handed_out or any(p.exists() for p in paths) or listening(5900 + number):
+        if number in _reserved or any(p.exists() for p in paths) or listening(5900 + number):
             continue
-        _handed_out.add(number)
+        fd = os.open(f"/tmp/.arcdesk-test-display-{number}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        _reserved[number] = fd
         return number
     raise RuntimeError("no free X display between :40 and :99")
+
+
+def release_display(number: int) -> None:
+    fd = _reserved.pop(number, None)
+    if fd is not None:
+        os.close(fd)  # closing drops the flock
 
 
 def marked_processes(display: int) -> list[int]:
@@ -192,7 +206,9 @@ class DesktopSession:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        return time.monotonic() - started
+        elapsed = time.monotonic() - started
+        release_display(self.display)
+        return elapsed
 
 
 def write_secrets(directory: Path, full: str = FULL_PASSWORD, view: str = VIEW_PASSWORD) -> Path:
@@ -260,6 +276,17 @@ def wait_connected(page: Any, timeout_ms: float = 20000) -> None:
         "() => document.documentElement.classList.contains('noVNC_connected')",
         timeout=timeout_ms,
     )
+
+
+def desktop_problems_after(page: Any, timeout: float = 20.0) -> list[str]:
+    """Poll the canvas until it shows the desktop; the problems of the last frame otherwise.
+    Right after connecting, the canvas may still be waiting for the first full update."""
+    deadline = time.monotonic() + timeout
+    problems = desktop_problems(canvas_png(page))
+    while problems and time.monotonic() < deadline:
+        time.sleep(0.2)
+        problems = desktop_problems(canvas_png(page))
+    return problems
 
 
 def _pixels(img: Any) -> list[tuple[int, int, int]]:

@@ -15,12 +15,7 @@ from tests.desktop import harness
 def test_full_password_shows_the_xfce_desktop(desktop_session: Any, page: Any) -> None:
     page.goto(desktop_session.url(harness.FULL_PASSWORD))
     harness.wait_connected(page)
-    problems: list[str] = ["not checked yet"]
-    deadline = time.monotonic() + 20
-    while problems and time.monotonic() < deadline:  # the first frames may predate XFCE
-        png = harness.canvas_png(page)
-        problems = harness.desktop_problems(png)
-        time.sleep(0.2)
+    problems = harness.desktop_problems_after(page)
     assert not problems, f"browser canvas is not the desktop: {problems}"
     width, height = page.evaluate(
         "() => { const c = document.querySelector('#noVNC_container canvas');"
@@ -104,7 +99,8 @@ def test_view_only_password_sees_the_screen_but_keys_do_not_arrive(
     probe, where = key_probe
     page.goto(desktop_session.url(harness.VIEW_PASSWORD))
     harness.wait_connected(page)
-    assert not harness.desktop_problems(harness.canvas_png(page))
+    problems = harness.desktop_problems_after(page)
+    assert not problems, f"view-only canvas is not the desktop: {problems}"
     idle_before = desktop_session.agent_json("/activity")["idle_ms"]
     _type_into_probe(page, where)
     assert _key_presses(probe) == 0

@@ -61,5 +61,6 @@ def test_a_dying_child_ends_the_runtime_non_zero(tmp_path: Path) -> None:
 def test_missing_secrets_fail_fast_with_a_message(tmp_path: Path) -> None:
     session = harness.start_session(tmp_path, extra_args=["--secrets-dir", str(tmp_path / "no")])
     code = session.process.wait(10)
+    session.stop()  # releases the display reservation
     assert code == 2
     assert "missing secret file" in session.output.read_text()

@@ -116,11 +116,36 @@ def panel_channel(title: str) -> str:
     )
 
 
+# The session's clients. One priority for all: xfce4-session then starts them together
+# instead of group by group, which is most of the time to the first full frame.
+SESSION_CLIENTS = (("xfwm4",), ("xfsettingsd",), ("xfce4-panel",), ("xfdesktop",))
+
+
+def _failsafe_session() -> str:
+    clients = "".join(
+        f'<property name="Client{n}_Command" type="array">'
+        + "".join(f'<value type="string" value="{arg}"/>' for arg in argv)
+        + "</property>"
+        + _prop(f"Client{n}_Priority", "int", 15)
+        + _prop(f"Client{n}_PerScreen", "bool", False)
+        for n, argv in enumerate(SESSION_CLIENTS)
+    )
+    return (
+        '<property name="sessions" type="empty"><property name="Failsafe" type="empty">'
+        + _prop("IsFailsafe", "bool", True)
+        + _prop("Count", "int", len(SESSION_CLIENTS))
+        + clients
+        + "</property></property>"
+    )
+
+
 def session_channel() -> str:
     """No saved sessions (each start is the same desktop), no lock on a shared VNC screen."""
     return _channel(
         "xfce4-session",
-        '<property name="general" type="empty">'
+        _failsafe_session()
+        + '<property name="general" type="empty">'
+        + _prop("FailsafeSessionName", "string", "Failsafe")
         + _prop("SaveOnExit", "bool", False)
         + _prop("AutoSave", "bool", False)
         + _prop("LockCommand", "string", "")
