@@ -25,6 +25,7 @@ import cluster
 import node_config
 import node_network
 import node_runtime
+import node_storage
 import processes
 from components import Layout
 from node_layout import CNI_BIN_DIR, PAUSE_IMAGE, NodeLayout
@@ -117,12 +118,17 @@ def up(node: NodeLayout) -> None:
     node_network.ensure_network(node)
     start_containerd(node)
     ensure_pause_image(node)
-    if not processes.running_pid(node.cluster.pids, "kubelet"):
+    if processes.running_pid(node.cluster.pids, "kubelet"):
+        wall_clock = 0  # a running kubelet posts status only when it changes
+    else:
         pid = processes.start("kubelet", kubelet_command(node), node.cluster.logs,
                               node.cluster.pids)
         say(f"started kubelet (pid {pid})")
     cluster.wait_until(f"node {node.name} Ready", lambda: node_ready(node, wall_clock), 120,
                        str(node.cluster.logs / "kubelet.log"))
+    made = node_storage.ensure_local_volumes(node, cluster.kubectl(node.cluster))
+    if made:
+        say(f"created {made} local PersistentVolumes ({node_storage.STORAGE_CLASS})")
     say(f"node {node.name} Ready in {time.monotonic() - started:.1f}s "
         f"(pods on {node.subnet}, bridge {node.bridge})")
 
