@@ -76,14 +76,23 @@ def course_detail(obj: Mapping[str, Any], seats: Sequence[Mapping[str, Any]],
         "suspend": bool(spec.get("suspend", False)),
         "seats": {"desired": counts.get("desired", len(seats)), "ready": counts.get("ready", 0),
                   "byPhase": dict(sorted(phases.items()))},
-        "schedule": {**(spec.get("schedule") or {}),
-                     "nextTransition": status.get("nextTransition", "")},
+        "schedule": schedule(spec, status),
         "conditions": [{"type": c.get("type"), "status": c.get("status"),
                         "reason": c.get("reason", ""), "message": c.get("message", ""),
                         "age": age(c.get("lastTransitionTime"), now)}
                        for c in status.get("conditions") or []],
         "events": recent_events(events, now),
     }
+
+
+def schedule(spec: Mapping[str, Any], status: Mapping[str, Any]) -> dict[str, Any]:
+    """Start, end and prewarm as given, and when the operator next changes what runs."""
+    shown = {k: v for k, v in (spec.get("schedule") or {}).items() if v}
+    if "start" not in shown:
+        shown.pop("prewarm", None)  # only meaningful before a start
+    if status.get("nextTransition"):
+        shown["nextTransition"] = status["nextTransition"]
+    return shown
 
 
 def recent_events(events: Sequence[Mapping[str, Any]], now: datetime,

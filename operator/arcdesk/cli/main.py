@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from arcdesk.cli import course_cmds, gateway_cmds, offline_cmds, operator_cmds
+from arcdesk.cli import course_cmds, gateway_cmds, offline_cmds, operator_cmds, seats_cmds
 
 app = typer.Typer(
     name="arcdesk",
@@ -17,3 +17,4 @@ app.command()(offline_cmds.render)
 app.add_typer(gateway_cmds.app)
 app.add_typer(operator_cmds.app, name="operator")
 app.add_typer(course_cmds.app)
+app.add_typer(seats_cmds.app)

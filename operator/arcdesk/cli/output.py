@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 import sys
 from collections.abc import Sequence
@@ -73,7 +74,8 @@ def emit_object(data: dict[str, Any], fmt: Format) -> None:
 
 def _label(key: str) -> str:
     """``nodeSelector`` -> ``Node selector``."""
-    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in key)
+    spaced = key[:1] + "".join(f" {c.lower()}" if c.isupper() and prev.islower() else c
+                               for prev, c in itertools.pairwise(key))
     return spaced[:1].upper() + spaced[1:]
 
 
@@ -121,6 +123,10 @@ class SeatsBar:
         if (ready, desired) == self.last:
             return
         self.last = (ready, desired)
+        if not desired:
+            line = f"{self.label}: waiting for the operator"
+            typer.echo(f"\r{line}" if self.tty else line, err=True, nl=not self.tty)
+            return
         filled = self.WIDTH * ready // desired if desired else 0
         bar = "#" * filled + "-" * (self.WIDTH - filled)
         line = f"{self.label}: [{bar}] {ready}/{desired} seats ready"
