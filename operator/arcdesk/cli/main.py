@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from arcdesk.cli import course_cmds, gateway_cmds, offline_cmds, operator_cmds, seats_cmds
+from arcdesk.cli import (
+    course_cmds,
+    gateway_cmds,
+    handout_cmds,
+    offline_cmds,
+    operator_cmds,
+    seats_cmds,
+)
 
 app = typer.Typer(
     name="arcdesk",
@@ -18,3 +25,4 @@ app.add_typer(gateway_cmds.app)
 app.add_typer(operator_cmds.app, name="operator")
 app.add_typer(course_cmds.app)
 app.add_typer(seats_cmds.app)
+app.command()(handout_cmds.handout)
