@@ -94,6 +94,7 @@ def kubelet_configuration(node: NodeLayout) -> dict:
         "containerRuntimeEndpoint": f"unix://{node.containerd_socket}",
         # This machine: cgroup v1 without systemd, no swap accounting wanted.
         "cgroupDriver": "cgroupfs", "failCgroupV1": False, "failSwapOn": False,
+        "cgroupRoot": node.cgroup_root,
         "clusterDomain": "cluster.local", "resolvConf": "/etc/resolv.conf",
         # Local images cannot be pulled again: never garbage-collect them.
         "imageGCHighThresholdPercent": 100, "imageGCLowThresholdPercent": 99,

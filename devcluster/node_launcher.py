@@ -116,6 +116,7 @@ def up(node: NodeLayout) -> None:
     check_prerequisites(node)
     node_config.write_configs(node)
     node_network.ensure_network(node)
+    node_runtime.ensure_cgroup_root(node)
     start_containerd(node)
     ensure_pause_image(node)
     if processes.running_pid(node.cluster.pids, "kubelet"):
@@ -143,6 +144,7 @@ def down(node: NodeLayout, wipe: bool) -> None:
         say("stopped containerd")
     node_runtime.kill_shims(node)
     node_runtime.unmount_under(node.kubelet_dir, node.run_dir, node.data_dir)
+    node_runtime.remove_cgroup_root(node)
     node_network.remove_network(node)
     shutil.rmtree(node.run_dir, ignore_errors=True)
     if wipe:

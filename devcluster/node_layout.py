@@ -33,6 +33,7 @@ class NodeLayout:
     kubelet_healthz_port: int
     run_dir: Path  # sockets and runtime state: tmpfs, short paths (sun_path is 108 bytes)
     data_dir: Path  # containerd's content store and snapshots: outside the clone
+    cgroup_root: str  # pods' cgroups: two kubelets must never share (they reap "orphans")
 
     @classmethod
     def from_environment(cls, cluster: Layout) -> NodeLayout:
@@ -47,6 +48,7 @@ class NodeLayout:
             kubelet_healthz_port=int(env("ARCDESK_KUBELET_HEALTHZ_PORT") or 10248),
             run_dir=Path(f"/run/arcdesk-{digest}"),
             data_dir=cluster.bin_cache.parent.parent.parent / "realnode" / digest,
+            cgroup_root=f"/arcdesk-{digest}",
         )
 
     @property
@@ -89,6 +91,13 @@ class NodeLayout:
     @property
     def firewall_chain(self) -> str:
         return f"ARCDESK-{self.bridge.upper()}"[:28]
+
+    def cgroup_dirs(self) -> list[Path]:
+        """The cgroup root in every mounted cgroup v1 hierarchy (kubelet wants it to exist)."""
+        hierarchies = [line.split()[1] for line in
+                       Path("/proc/self/mounts").read_text().splitlines()
+                       if line.split()[2] in ("cgroup", "cgroup2")]
+        return [Path(mount) / self.cgroup_root.lstrip("/") for mount in hierarchies]
 
     def ports(self) -> list[int]:
         return [self.kubelet_port, self.kubelet_healthz_port]

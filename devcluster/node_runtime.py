@@ -106,3 +106,18 @@ def mounts_under(*roots: Path) -> list[str]:
 def unmount_under(*roots: Path) -> None:
     for point in mounts_under(*roots):
         subprocess.run(["umount", "--lazy", point], capture_output=True)
+
+
+def ensure_cgroup_root(node: NodeLayout) -> None:
+    for directory in node.cgroup_dirs():
+        directory.mkdir(exist_ok=True)
+
+
+def remove_cgroup_root(node: NodeLayout) -> None:
+    """rmdir the (by now empty) cgroup tree, deepest first; cgroup dirs are not rm -r-able."""
+    for root in node.cgroup_dirs():
+        if root.exists():
+            for directory in sorted((p for p in root.rglob("*") if p.is_dir()),
+                                    key=lambda p: len(p.parts), reverse=True):
+                directory.rmdir()
+            root.rmdir()
