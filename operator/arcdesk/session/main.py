@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import sys
@@ -160,6 +161,8 @@ def run(config: SessionConfig, passwords: auth.Passwords, argv: Sequence[str]) -
             server.shutdown()
             server.server_close()
         session.supervisor.stop(timeout=STOP_TIMEOUT)
+        if config.run_dir is None:  # ours alone; a restarted container must not pile them up
+            shutil.rmtree(session.rundir, ignore_errors=True)
     return code
 
 
