@@ -49,6 +49,7 @@ class Kind:
     plural: str
     name: str  # what a person calls one, e.g. "course"
     namespaced: bool = True
+    command: str = ""  # the `arcdesk` noun that lists them, if any
 
     @property
     def resource(self) -> str:
@@ -62,9 +63,10 @@ class Kind:
 
 
 _OURS = f"apis/{labels.API_VERSION}"
-COURSE = Kind(_OURS, "courses", "course")
+COURSE = Kind(_OURS, "courses", "course", command="course")
 SEAT = Kind(_OURS, "seats", "seat")
-PROFILE = Kind(_OURS, "desktopprofiles", "desktop profile", namespaced=False)
+PROFILE = Kind(_OURS, "desktopprofiles", "desktop profile", namespaced=False,
+               command="profile")
 SECRET = Kind("api/v1", "secrets", "secret")
 EVENT = Kind("api/v1", "events", "event")
 NODE = Kind("api/v1", "nodes", "node", namespaced=False)
@@ -248,7 +250,7 @@ def explain(call: Call, status: int, body: str, cluster: Cluster | None = None) 
         return _not_found(call, details, where, cluster)
     if status == 409 and answer.get("reason") == "AlreadyExists":
         return (f"{call.kind.name} {call.name} already exists{where}: use "
-                f"`arcdesk {call.kind.name} apply -f FILE` to change it")
+                f"`arcdesk {call.kind.command or call.kind.name} apply -f FILE` to change it")
     if status == 422:
         return _invalid(call, details, message)
     return f"the API server answered {status} to {call.verb} {call.kind.resource}: {message}"
@@ -267,7 +269,7 @@ def _not_found(call: Call, details: Mapping[str, Any], where: str,
     if call.kind.ours and (not details.get("name") or _group_missing(cluster)):
         return CRDS_MISSING
     name = details.get("name") or call.name
-    hint = f" (see `arcdesk {call.kind.name} list`)" if call.kind in (COURSE, PROFILE) else ""
+    hint = f" (see `arcdesk {call.kind.command} list`)" if call.kind.command else ""
     return f"{call.kind.name} {name} not found{where}{hint}"
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import typer
 
 from arcdesk.cli import (
+    capacity_cmds,
     course_cmds,
     gateway_cmds,
     handout_cmds,
     offline_cmds,
     operator_cmds,
+    profile_cmds,
     seats_cmds,
 )
 
@@ -26,3 +28,5 @@ app.add_typer(operator_cmds.app, name="operator")
 app.add_typer(course_cmds.app)
 app.add_typer(seats_cmds.app)
 app.command()(handout_cmds.handout)
+app.add_typer(profile_cmds.app)
+app.command("capacity")(capacity_cmds.capacity_command)

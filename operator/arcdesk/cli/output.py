@@ -76,7 +76,11 @@ def _label(key: str) -> str:
     """``nodeSelector`` -> ``Node selector``."""
     spaced = key[:1] + "".join(f" {c.lower()}" if c.isupper() and prev.islower() else c
                                for prev, c in itertools.pairwise(key))
-    return spaced[:1].upper() + spaced[1:]
+    words = [w.upper() if w in _ACRONYMS else w for w in spaced.split(" ")]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
+_ACRONYMS = {"cpu", "gpu", "url", "ip"}
 
 
 def describe(data: dict[str, Any], indent: int = 0) -> str:
