@@ -144,30 +144,33 @@ class RunDecision:
 
 def idle_deadline(course: Course, status: Mapping[str, Any], pod: ObjectView | None,
                   ) -> datetime | None:
-    """When the running desktop counts as idle: ``idle.timeout`` after the latest of its
-    reported activity, the pod's creation and the course start."""
-    if course.idle_timeout is None or pod is None or not pod.created:
+    """When the running desktop counts as idle: ``idle.timeout`` after its last activity
+    (reported by the desktop; the operator sets it when it starts one), or after the
+    pod's creation if none was reported; never before the course starts (prewarm)."""
+    if course.idle_timeout is None or pod is None or pod.deleting:
         return None
-    moments = [parse_time(pod.created)]
-    if status.get("lastActivity"):
-        moments.append(parse_time(str(status["lastActivity"])))
+    last = status.get("lastActivity") or pod.created
+    if not last:
+        return None
+    moments = [parse_time(str(last))]
     if course.schedule.start is not None:
         moments.append(course.schedule.start)
     return max(moments) + course.idle_timeout
 
 
-def decide_run(seat: SeatView, course: Course, plan: Plan, pod: ObjectView | None,
-               now: datetime, start_requested: bool = False) -> RunDecision:
+def decide_run(state: str, status: Mapping[str, Any], course: Course, plan: Plan,
+               pod: ObjectView | None, now: datetime, start_requested: bool = False,
+               ) -> RunDecision:
     """Should the desktop run now? Course schedule first, then idleness; a start request
-    (the gateway's, when a trainee opens the link) wakes an idle-stopped desktop."""
+    (the gateway's, when a trainee opens the link) wakes an idle-stopped desktop.
+    ``state`` is the Seat's spec.state, ``status`` its latest status."""
     if not plan.run:
         return RunDecision(False, _STOP_REASONS.get(plan.stage, conditions.STOPPING))
-    if seat.state != "Running":  # the course has not updated this seat yet
+    if state != "Running":  # the course has not updated this seat yet
         return RunDecision(False, conditions.STOPPING)
-    wake = start_requested
-    if seat.status.get("idleStopped") and not wake:
+    if status.get("idleStopped") and not start_requested:
         return RunDecision(False, conditions.IDLE, idle_stopped=True)
-    deadline = None if wake else idle_deadline(course, seat.status, pod)
+    deadline = None if start_requested else idle_deadline(course, status, pod)
     if deadline is not None and now >= deadline:
         return RunDecision(False, conditions.IDLE, idle_stop=True, idle_stopped=True)
     wait = (deadline - now).total_seconds() if deadline is not None else None
@@ -184,6 +187,7 @@ class Observed:
     problem: Problem | None = None
     update_pending: bool = False
     waiting: bool = False  # an old child is still being deleted
+    started: bool = False  # the desktop was (re)started or asked to start just now
     starts_at: datetime | None = None
     idle_timeout: timedelta | None = None
 
@@ -208,7 +212,9 @@ def seat_status(observed: Observed, generation: int, now: datetime,
                   problem.message if problem else ""),
     ]
     pod_state = observed.pod.pod if observed.pod is not None else None
+    started = {"lastActivity": _timestamp(now)} if observed.started else {}
     return {
+        **started,  # a (re)started desktop's idle clock starts now
         "phase": phase,
         "reason": reason,
         "message": message,
@@ -218,6 +224,10 @@ def seat_status(observed: Observed, generation: int, now: datetime,
         "observedGeneration": generation,
         "conditions": conditions.merge(previous.get("conditions"), wanted, generation, now),
     }
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _UPDATE_MESSAGE = "the desktop runs an older spec; it takes the new one at its next start"
@@ -247,7 +257,7 @@ def _phase(observed: Observed) -> tuple[str, bool, str, str]:
 def _stopped_message(observed: Observed) -> str:
     why = observed.decision.why_stopped
     if why == conditions.SCHEDULED:
-        when = observed.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") if observed.starts_at else "?"
+        when = _timestamp(observed.starts_at) if observed.starts_at else "?"
         return f"home and credentials prepared; the desktop starts at {when}"
     if why == conditions.SUSPENDED:
         return "course suspended; home and link are kept"

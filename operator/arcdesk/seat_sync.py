@@ -89,6 +89,10 @@ class SeatReconcile:
         self.waiting = False
         self.events: list[tuple[str, str, str]] = []  # (type, reason, message)
         self.requests = self._pending_requests()
+        # Our own latest write counts even if the index has not caught up with it yet.
+        self.status = {**seat.status, **ctx.previous_status(
+            "Seat", seat.namespace, seat.name, seat.status)}
+        self.started = False
 
     def _pending_requests(self) -> set[str]:
         """Request annotations not yet acted on. The index may still show a request we have
@@ -109,18 +113,20 @@ class SeatReconcile:
     async def run(self) -> Outcome:
         secret_ok, claim_ok = await asyncio.gather(self._secret(), self._claim())
         pod = self._view("Pod", self.seat.name)
-        decision = decide_run(self.seat, self.course, self.plan, pod, self.now,
-                              start_requested=labels.START_REQUESTED in self.requests)
+        decision = decide_run(self.seat.state, self.status, self.course, self.plan, pod,
+                              self.now, start_requested=labels.START_REQUESTED in self.requests)
         update_pending = False
         if decision.run:
             update_pending = await self._start(pod)
+            # A start request is activity too: a trainee just opened the link.
+            self.started |= labels.START_REQUESTED in self.requests
         else:
             await self._stop(pod)
         await self._acknowledge(decision)
         observed = Observed(
             decision=decision, pod=pod, prepared=secret_ok and claim_ok,
             problem=self._problem(pod, decision), update_pending=update_pending,
-            waiting=self.waiting, starts_at=self.plan.next_transition,
+            waiting=self.waiting, started=self.started, starts_at=self.plan.next_transition,
             idle_timeout=self.course.idle_timeout)
         await self._publish(observed)
         requeue = [t for t in (decision.requeue_after,
@@ -233,8 +239,9 @@ class SeatReconcile:
             return False
         want = with_spec_hash(desired.pod(self.course, self.profile, self.trainee, self.owner))
         action, pending, want = pod_action(want, pod, self.owner)
-        await asyncio.gather(self._ensure(service, service_view, service_action),
-                             self._ensure(want, pod, action, metadata_only(want)))
+        _, exists = await asyncio.gather(self._ensure(service, service_view, service_action),
+                                         self._ensure(want, pod, action, metadata_only(want)))
+        self.started = action is Action.CREATE and exists and not self.waiting
         return pending
 
     async def _stop(self, pod: ObjectView | None) -> None:
@@ -254,13 +261,12 @@ class SeatReconcile:
         for annotation in self.requests:
             key = (self.seat.namespace, self.seat.name, annotation)
             self.ctx.acted_requests[key] = self.seat.annotations[annotation]
-        if labels.START_REQUESTED in self.requests and self.seat.status.get("idleStopped") \
+        if labels.START_REQUESTED in self.requests and self.status.get("idleStopped") \
                 and decision.run:
             self.events.append(("Normal", "Started", "desktop started on request"))
 
     async def _publish(self, observed: Observed) -> None:
-        seat = self.seat
-        before = self.ctx.previous_status("Seat", seat.namespace, seat.name, seat.status)
+        seat, before = self.seat, self.status
         status = seat_status(observed, seat.generation, self.now, before)
         if any(before.get(k) != v for k, v in status.items()):
             await self.ctx.kube.merge_patch("Seat", seat.namespace, seat.name,
