@@ -99,7 +99,8 @@ class Session:
     def start(self) -> None:
         """Children in the order that gets the first frame drawn soonest."""
         home = self.config.home
-        seed_cmd = [sys.executable, "-m", "arcdesk.session.seed", *self.argv]
+        # Niced: on a first start, cloning and ARC scaffolding must not delay the first frame.
+        seed_cmd = ["nice", "-n", "10", sys.executable, "-m", "arcdesk.session.seed", *self.argv]
         self.seeder = self.supervisor.start("seed", seed_cmd, self.env, home, oneshot=True)
         self.supervisor.start("xvnc", self.xvnc_argv, self.env, home)
         self.supervisor.start("websockify", desktop.websockify_argv(self.config), self.env, home)
