@@ -147,9 +147,15 @@ class DesktopSession:
         return {**os.environ, "DISPLAY": f":{self.display}", "HOME": str(self.home),
                 "XAUTHORITY": str(self.run_dir / "Xauthority")}
 
-    def env_path(self) -> str:
-        """PATH as the runtime gives it to the desktop: the profile venv first."""
-        return f"{desktop_venv() / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+    def desktop_env(self) -> dict[str, str]:
+        """The environment the desktop itself gives to what a trainee starts from it (read
+        off the running xfce4-session), so a test launches apps exactly as an icon does."""
+        for pid in marked_processes(self.display):
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "xfce4-session":
+                raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                pairs = (item.decode().split("=", 1) for item in raw if b"=" in item)
+                return {key: value for key, value in pairs}
+        raise AssertionError(f"no xfce4-session on :{self.display}:\n{self.log_tail()}")
 
     def url(self, password: str, page: str = "vnc.html") -> str:
         query = f"autoconnect=true&reconnect=false&resize=off&password={password}"

@@ -63,8 +63,8 @@ def app_process(desktop_session: Any) -> Iterator[list[subprocess.Popen[bytes]]]
 
 
 def launch(desktop_session: Any, argv: list[str], started: list[Any]) -> None:
-    """Start an app the way the desktop launcher does (the session's PATH puts the venv first)."""
-    env = {**desktop_session.x_env(), "PATH": desktop_session.env_path()}
+    """Start an app by its launcher's command, in the desktop's own environment."""
+    env = desktop_session.desktop_env()
     log = (Path(desktop_session.run_dir) / f"{argv[0]}-test.log").open("wb")
     started.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True))
