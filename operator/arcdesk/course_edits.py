@@ -8,6 +8,7 @@ a course with anonymous seats.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,21 +60,33 @@ def scale(spec: Mapping[str, Any], name: str, seats: int) -> dict[str, Any]:
     return {"spec": {"replicas": seats}}
 
 
-def extend(spec: Mapping[str, Any], until: str | None, by: str | None,
-           now: datetime) -> dict[str, Any]:
-    """Move the end to ``until``, or ``by`` later than the current end (or than now, if the
-    course has already ended)."""
+@dataclass(frozen=True)
+class Extension:
+    """A new end (``until``) or an extra duration (``by``), exactly one of them."""
+
+    until: datetime | None = None
+    by: timedelta | None = None
+
+
+def extension(until: str | None, by: str | None) -> Extension:
+    """Parse --until/--by before anything is asked of the cluster (usage errors first)."""
     if (until is None) == (by is None):
         raise UsageProblem("give exactly one of --until TIME or --by DURATION")
+    return Extension(parse_when(until)) if until is not None else Extension(by=parse_by(by or ""))
+
+
+def extend(spec: Mapping[str, Any], change: Extension, now: datetime) -> dict[str, Any]:
+    """Move the end to ``until``, or ``by`` later than the current end (or than now, if the
+    course has already ended)."""
     schedule = spec.get("schedule") or {}
-    if until is not None:
-        end = parse_when(until)
+    if change.until is not None:
+        end = change.until
     else:
         current = schedule.get("end")
         if not current:
             raise EditError("the course has no end time, so it runs until ended or deleted: "
                             "use --until TIME to give it one")
-        end = max(parse_when(current), now) + parse_by(by or "")
+        end = max(parse_when(current), now) + (change.by or timedelta())
     if end <= now:
         raise EditError(f"the new end {timestamp(end)} is in the past: to stop the course now "
                         "use `arcdesk course end`")

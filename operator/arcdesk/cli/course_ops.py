@@ -70,8 +70,9 @@ def scale(cluster: Cluster, name: str, seats: int) -> None:
 
 def extend(cluster: Cluster, name: str, until: str | None, by: str | None) -> str:
     """Move the end; returns the new end."""
+    change = course_edits.extension(until, by)
     course = cluster.get(COURSE, name)
-    patch = course_edits.extend(course.get("spec") or {}, until, by, now())
+    patch = course_edits.extend(course.get("spec") or {}, change, now())
     cluster.patch(COURSE, name, patch)
     return str(patch["spec"]["schedule"]["end"])
 
