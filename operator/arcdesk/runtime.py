@@ -39,7 +39,7 @@ class Options:
     probe_host: str = "0.0.0.0"  # the kubelet must reach the probe
     probe_port: int = 8080  # /healthz and /metrics; 0 disables
     kubeconfig: str | None = None
-    backoff_cap: float = 300.0
+    backoff_cap: float = 60.0  # seconds: the longest wait between retries of a failing object
 
 
 class Runtime:

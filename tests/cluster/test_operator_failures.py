@@ -1,0 +1,94 @@
+"""Failures are visible in status, retried with backoff (never a hot loop), and one bad
+course does not keep the operator from serving the others."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from tests.cluster.kube_helpers import wait_for
+from tests.cluster.operator_fixture import (  # noqa: F401 - fixtures
+    TEST_IMAGE,
+    OperatorProcess,
+    profile_fixture,
+)
+from tests.cluster.operator_helpers import GROUP, VERSION, Namespace, Obj, condition
+
+
+@pytest.fixture
+def quota_namespace(api: client.ApiClient, namespace: str) -> Iterator[str]:
+    """A second namespace whose ResourceQuota allows two pods."""
+    name = f"{namespace}-q"
+    core = client.CoreV1Api(api)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
+        name=name, labels={"pod-security.kubernetes.io/enforce": "restricted",
+                           "arcdesk.dev/test": "true"})))
+    core.create_namespaced_resource_quota(name, client.V1ResourceQuota(
+        metadata=client.V1ObjectMeta(name="desktops"),
+        spec=client.V1ResourceQuotaSpec(hard={"pods": "2"})))
+    yield name
+    core.delete_namespace(name)
+
+
+def degraded_because(reason: str):  # type: ignore[no-untyped-def]
+    def probe(course: Obj) -> bool:
+        return condition(course, "Degraded").get("reason") == reason
+    return probe
+
+
+def test_missing_profile_and_exceeded_quota_are_reported_while_others_work(
+        api: client.ApiClient, kubeconfig: Path, namespace: str, quota_namespace: str,
+        profile: str, tmp_path: Path) -> None:
+    operator = OperatorProcess(kubeconfig, [namespace, quota_namespace], tmp_path / "op.log")
+    operator.start()
+    custom = client.CustomObjectsApi(api)
+    missing = f"t-missing-{secrets.token_hex(3)}"
+    try:
+        ns, crowded = Namespace(api, namespace), Namespace(api, quota_namespace)
+        ns.create_course("nope", missing, {"count": 2})
+        ns.create_course("fine", profile, {"count": 2})
+        crowded.create_course("crowd", profile, {"count": 4})
+
+        ns.wait_ready("fine", 2)
+        course = ns.wait_course("nope", "ProfileNotFound", degraded_because("ProfileNotFound"))
+        assert missing in condition(course, "Degraded")["message"]
+        assert course["status"]["phase"] == "Pending"
+        assert set(ns.seats()) >= {"nope-seat-001", "nope-seat-002"}
+        assert not [p for p in ns.pods() if p.startswith("nope-")]
+        assert condition(ns.seat("nope-seat-001"), "Degraded")["reason"] == "ProfileNotFound"
+
+        course = crowded.wait_course("crowd", "ResourceQuotaExceeded",
+                                     degraded_because("ResourceQuotaExceeded"))
+        message = condition(course, "Degraded")["message"]
+        assert message.startswith("2 of 4 seats:") and "exceeded quota: desktops" in message
+        wait_for("2 of 4 crowded seats ready", lambda: crowded.course("crowd")["status"][
+            "seats"]["ready"] == 2)
+        stuck = [s for s in crowded.seats().values()
+                 if (s.get("status") or {}).get("reason") == "ResourceQuotaExceeded"]
+        assert len(stuck) == 2 and {s["status"]["phase"] for s in stuck} == {"Pending"}
+
+        # Retries back off: a few tries in 5 s, where a hot loop would make hundreds.
+        denied = operator.metric("arcdesk_api_requests_total", verb="POST", code="403")
+        time.sleep(5)
+        assert operator.metric("arcdesk_api_requests_total", verb="POST", code="403") \
+            - denied <= 6
+
+        # The missing profile appears: its course comes up without anyone touching it.
+        custom.create_cluster_custom_object(GROUP, VERSION, "desktopprofiles", {
+            "apiVersion": f"{GROUP}/{VERSION}", "kind": "DesktopProfile",
+            "metadata": {"name": missing}, "spec": {"image": TEST_IMAGE}})
+        course = ns.wait_ready("nope", 2, timeout=30)
+        assert condition(course, "Degraded")["status"] == "False"
+    finally:
+        operator.stop()
+        print(f"--- operator log (tail) ---\n{operator.log_tail()}")
+        try:
+            custom.delete_cluster_custom_object(GROUP, VERSION, "desktopprofiles", missing)
+        except client.ApiException as error:
+            if error.status != 404:
+                raise
