@@ -63,7 +63,8 @@ def test_scale_refuses_a_roster_course() -> None:
 
 @pytest.mark.parametrize(("stamp", "shown"), [
     ("2026-12-01T11:59:30Z", "30s"), ("2026-12-01T11:55:00Z", "5m"),
-    ("2026-12-01T10:30:00Z", "90m"), ("2026-12-01T09:00:00Z", "3h"), ("2026-11-30T12:00:00Z", "24h"),
+    ("2026-12-01T10:30:00Z", "90m"), ("2026-12-01T09:00:00Z", "3h"),
+    ("2026-11-30T12:00:00Z", "24h"),
     ("2026-11-25T12:00:00Z", "6d"), (None, "")])
 def test_age_reads_like_kubectl(stamp: str | None, shown: str) -> None:
     assert summaries.age(stamp, NOW) == shown
