@@ -61,14 +61,28 @@ def eval_json_list(text: str) -> list[str]:
     return [str(item) for item in json.loads(text)]
 
 
+def base_arguments(dockerfile: Path) -> list[str]:
+    """Build args that choose the base: each ARG before the first FROM that a FROM uses."""
+    global_args, used = [], set()
+    for word, rest in instructions(dockerfile):
+        if word == "ARG" and not used:
+            global_args.append(rest.split("=", 1)[0].strip())
+        elif word == "FROM":
+            used.update(re.findall(r"\$\{?(\w+)", rest))
+            if not global_args:
+                break
+    return [name for name in global_args if name in used]
+
+
 def base_references(dockerfile: Path) -> list[str]:
-    """Images named in FROM that are not earlier stages: these are served by our base."""
+    """Literal images named in FROM that are not earlier stages (for a Dockerfile without a
+    base ARG, our base is tagged as each of them in buildah's private storage)."""
     stages, external = set(), []
     for word, rest in instructions(dockerfile):
         if word != "FROM":
             continue
         args = [arg for arg in rest.split() if not arg.startswith("--")]
-        if args[0] not in stages and args[0] not in external:
+        if "$" not in args[0] and args[0] not in stages and args[0] not in external:
             external.append(args[0])
         if len(args) == 3 and args[1].upper() == "AS":
             stages.add(args[2])
@@ -108,8 +122,8 @@ def has_image(name: str) -> bool:
                           capture_output=True).returncode == 0
 
 
-def ensure_base(base_tarball: Path, references: list[str]) -> None:
-    """The debootstrap rootfs as a one-layer image, tagged as every image the FROMs name."""
+def ensure_base(base_tarball: Path, references: list[str]) -> str:
+    """The debootstrap rootfs as a one-layer image, also tagged as ``references``."""
     key_name = f"{BASE_IMAGE}-{base_tarball.stem.rsplit('-', 1)[1]}"
     if not has_image(key_name):
         container = buildah("from", "--pull-never", "scratch").strip()
@@ -118,6 +132,7 @@ def ensure_base(base_tarball: Path, references: list[str]) -> None:
         buildah("commit", "--quiet", "--rm", container, key_name)
     for name in [BASE_IMAGE, *references]:
         buildah("tag", key_name, name)
+    return key_name
 
 
 def build(profile: str) -> tuple[Path, str]:
@@ -132,9 +147,10 @@ def build(profile: str) -> tuple[Path, str]:
     tarball = cache_dir() / f"desktop-{profile}-{key}.tar"
     if tarball.exists():
         return tarball, name
-    ensure_base(base_tarball, base_references(DOCKERFILE))
+    base = ensure_base(base_tarball, base_references(DOCKERFILE))
+    build_args = [f"--build-arg={arg}={base}" for arg in base_arguments(DOCKERFILE)]
     buildah("build", "--isolation=chroot", "--pull-never", "--layers", f"--target={profile}",
-            f"--file={DOCKERFILE}", f"--tag={name}", str(REPO), quiet=False)
+            *build_args, f"--file={DOCKERFILE}", f"--tag={name}", str(REPO), quiet=False)
     partial = tarball.with_suffix(".partial")
     buildah("push", "--quiet", "--disable-compression", name, f"oci-archive:{partial}:{name}")
     partial.rename(tarball)
