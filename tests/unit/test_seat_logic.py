@@ -1,0 +1,177 @@
+"""seat_logic: ownership, what to do with each child, when a desktop runs, and the
+status a user sees."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from arcdesk import conditions, desired, labels
+from arcdesk.credentials import REDACTED
+from arcdesk.schedule import plan
+from arcdesk.seat_logic import (
+    FOREIGN,
+    OURS,
+    SPEC_HASH,
+    STALE,
+    Action,
+    Observed,
+    Problem,
+    RunDecision,
+    child_action,
+    decide_run,
+    idle_deadline,
+    is_subset,
+    ownership,
+    pod_action,
+    seat_status,
+    with_spec_hash,
+)
+from arcdesk.views import OwnerRef, PodState
+from tests.unit.builders import default_profile
+from tests.unit.operator_builders import NOW, child, course, ready_pod, seat_owner
+
+BIO = course()
+TRAINEE = BIO.trainees[0]
+OWNER = seat_owner()
+
+
+def service() -> desired.Manifest:
+    return desired.service(BIO, TRAINEE, OWNER)
+
+
+def test_is_subset_allows_server_defaults_but_not_changes() -> None:
+    want = {"ports": [{"port": 6080, "protocol": "TCP"}], "type": "ClusterIP"}
+    have = {"ports": [{"port": 6080, "protocol": "TCP", "targetPort": 6080}],
+            "type": "ClusterIP", "clusterIP": "10.0.0.1"}
+    assert is_subset(want, have)
+    assert not is_subset(want, {**have, "type": "NodePort"})
+    assert not is_subset(want, {**have, "ports": [*have["ports"], {"port": 22}]})
+
+
+@pytest.mark.parametrize(("owners", "ours", "expected"), [
+    ((OwnerRef(OWNER.api_version, "Seat", OWNER.name, OWNER.uid, True),), False, OURS),
+    ((OwnerRef(OWNER.api_version, "Seat", OWNER.name, "older-seat", True),), False, STALE),
+    ((OwnerRef("apps/v1", "Deployment", "web", "d", True),), True, FOREIGN),
+    ((), True, OURS),  # a kept home: ownerless, made by arcdesk
+    ((), False, FOREIGN),
+])
+def test_ownership(owners: tuple[OwnerRef, ...], ours: bool, expected: str) -> None:
+    view = child("Service", "bio-seat-001", owners=owners, ours=ours, labels={"team": "x"})
+    assert ownership(view, OWNER, {labels.MANAGED_BY: labels.MANAGER}) == expected
+
+
+def test_child_actions() -> None:
+    want = service()
+    same = child("Service", "bio-seat-001", labels=want["metadata"]["labels"],
+                 spec={**want["spec"], "clusterIP": "10.0.0.9"})
+    assert child_action(want, None, OWNER) is Action.CREATE
+    assert child_action(want, same, OWNER, compare_spec=True) is Action.KEEP
+    edited = dataclasses.replace(same, spec={**same.spec, "type": "NodePort"})
+    assert child_action(want, edited, OWNER, compare_spec=True) is Action.UPDATE
+    relabelled = dataclasses.replace(same, labels={**same.labels, labels.SEAT: "other"})
+    assert child_action(want, relabelled, OWNER) is Action.UPDATE
+    foreign = dataclasses.replace(same, owners=(), ours=False, labels={"team": "web"})
+    assert child_action(want, foreign, OWNER) is Action.CONFLICT
+    going = dataclasses.replace(same, deleting=True)
+    assert child_action(want, going, OWNER) is Action.WAIT
+
+
+def test_a_pod_with_an_older_spec_is_replaced_only_while_not_ready() -> None:
+    want = with_spec_hash(desired.pod(BIO, default_profile("base"), TRAINEE, OWNER))
+    labels_ = want["metadata"]["labels"]
+    current = ready_pod(labels=labels_, annotations={SPEC_HASH: want["metadata"][
+        "annotations"][SPEC_HASH]})
+    assert pod_action(want, current, OWNER)[:2] == (Action.KEEP, False)
+
+    older = ready_pod(labels=labels_, annotations={SPEC_HASH: "old"})
+    action, pending, manifest = pod_action(want, older, OWNER)
+    assert (action, pending) == (Action.KEEP, True)
+    assert manifest["metadata"]["annotations"][SPEC_HASH] == "old"  # stays visible as pending
+
+    stuck = dataclasses.replace(older, pod=PodState(phase="Pending", problem="ImagePullBackOff"))
+    assert pod_action(want, stuck, OWNER)[:2] == (Action.RECREATE, False)
+
+
+def test_the_secret_manifest_never_carries_values_to_a_metadata_repair() -> None:
+    want = desired.secret(BIO, TRAINEE, REDACTED, OWNER, generation=3)
+    assert want["metadata"]["annotations"] == {labels.SECRET_GENERATION: "3"}
+
+
+IDLE = course(idle={"timeout": "2h"})
+
+
+def test_idle_deadline_counts_from_the_last_activity_or_pod_creation() -> None:
+    pod = ready_pod(created="2026-12-01T06:00:00Z")
+    assert idle_deadline(IDLE, {}, pod) == NOW - timedelta(hours=1)
+    reported = {"lastActivity": "2026-12-01T08:30:00Z"}
+    assert idle_deadline(IDLE, reported, pod) == NOW + timedelta(hours=1, minutes=30)
+    assert idle_deadline(IDLE, {}, dataclasses.replace(pod, deleting=True)) is None
+    assert idle_deadline(course(), {}, pod) is None  # no idle timeout: never
+
+
+def test_idle_never_counts_before_the_course_starts() -> None:
+    prewarmed = course(idle={"timeout": "5m"}, schedule={"start": "2026-12-01T10:00:00Z"})
+    pod = ready_pod(created="2026-12-01T08:00:00Z")
+    assert idle_deadline(prewarmed, {}, pod) == NOW + timedelta(hours=1, minutes=5)
+
+
+def test_decide_run() -> None:
+    pod = ready_pod(created="2026-12-01T06:00:00Z")
+    active = plan(IDLE, NOW)
+    assert decide_run("Running", {}, IDLE, active, pod, NOW) == RunDecision(
+        False, conditions.IDLE, idle_stop=True, idle_stopped=True)
+    woken = decide_run("Running", {"idleStopped": True}, IDLE, active, None, NOW,
+                       start_requested=True)
+    assert woken == RunDecision(True)
+    asleep = decide_run("Running", {"idleStopped": True}, IDLE, active, None, NOW)
+    assert (asleep.run, asleep.why_stopped) == (False, conditions.IDLE)
+    fresh = decide_run("Running", {"lastActivity": "2026-12-01T08:59:00Z"}, IDLE, active,
+                       pod, NOW)
+    # Running, and the operator wakes up again when the deadline passes (in 1h59m).
+    assert (fresh.run, fresh.requeue_after) == (True, 7140.0)
+    suspended = plan(course(suspend=True), NOW)
+    assert decide_run("Stopped", {}, IDLE, suspended, pod, NOW).why_stopped == "Suspended"
+
+
+def _status(observed: Observed) -> dict[str, object]:
+    return seat_status(observed, generation=2, now=NOW, previous={})
+
+
+def test_status_of_a_running_seat() -> None:
+    status = _status(Observed(RunDecision(True), ready_pod(), prepared=True, started=True))
+    assert (status["phase"], status["reason"], status["node"], status["podIP"]) == (
+        "Running", "DesktopReady", "kwok-0", "10.0.0.1")
+    assert status["lastActivity"] == "2026-12-01T09:00:00Z"  # its idle clock starts now
+    by_type = {c["type"]: c for c in status["conditions"]}  # type: ignore[attr-defined]
+    assert [by_type[t]["status"] for t in ("Ready", "Progressing", "Degraded")] == [
+        "True", "False", "False"]
+    assert {c["observedGeneration"] for c in by_type.values()} == {2}
+
+
+@pytest.mark.parametrize(("observed", "phase", "reason", "ready"), [
+    (Observed(RunDecision(True), None, prepared=True), "Starting", "Starting", False),
+    (Observed(RunDecision(False, conditions.SCHEDULED), None, prepared=True,
+              starts_at=NOW), "Scheduled", "Scheduled", True),
+    (Observed(RunDecision(False, conditions.SCHEDULED), None, prepared=False),
+     "Scheduled", "Scheduled", False),
+    (Observed(RunDecision(False, conditions.IDLE, idle_stopped=True), None, prepared=True),
+     "Stopped", "Idle", True),
+    (Observed(RunDecision(False, conditions.SUSPENDED), ready_pod(), prepared=True),
+     "Stopped", "Stopping", False),
+    (Observed(RunDecision(True), None, prepared=True,
+              problem=Problem(conditions.QUOTA_EXCEEDED, "exceeded quota")),
+     "Pending", "ResourceQuotaExceeded", False),
+    (Observed(RunDecision(True), None, prepared=True,
+              problem=Problem(conditions.NAME_CONFLICT, "Service x exists")),
+     "Failed", "NameConflict", False),
+])
+def test_status_phases(observed: Observed, phase: str, reason: str, ready: bool) -> None:
+    status = _status(observed)
+    ready_condition = status["conditions"][0]  # type: ignore[index]
+    assert (status["phase"], status["reason"], ready_condition["status"]) == (
+        phase, reason, "True" if ready else "False")
+    degraded = status["conditions"][2]  # type: ignore[index]
+    assert (degraded["status"] == "True") == (observed.problem is not None)
