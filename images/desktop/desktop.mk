@@ -19,6 +19,8 @@ $(DESKTOP_STAMP):
 	@mkdir -p $(DESKTOP_CACHE)
 	apt-get update -q
 	$(DESKTOP_DIR)/install-packages.sh apt bioimage $(DESKTOP_DIR)/packages/test.apt
+	@# A fresh venv, as in the image: packages dropped from the lists must not linger here.
+	rm -rf $(DESKTOP_VENV)
 	$(DESKTOP_DIR)/install-packages.sh pip bioimage $(DESKTOP_VENV)
 	$(DESKTOP_VENV)/bin/python $(DESKTOP_DIR)/make-sample-data.py $(DESKTOP_VENV)
 	@rm -f $(DESKTOP_CACHE)/desktop-deps.*
