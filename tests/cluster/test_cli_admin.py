@@ -4,6 +4,9 @@ cluster's (KWOK) nodes."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +64,22 @@ def test_capacity_from_the_cluster_nodes(kubeconfig: Path, profile: str,
                              nodeSelector={"arcdesk.dev/node-pool": "gpu"})
     assert code == 1 and nowhere["verdict"] == \
         "does not fit: no Ready, schedulable node matches arcdesk.dev/node-pool=gpu"
+
+
+def test_shell_completion_offers_course_names(kubeconfig: Path, namespace: str,
+                                              tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    for name in ("bio-101", "bio-102", "chem"):
+        path.write_text(json.dumps({"apiVersion": "arcdesk.dev/v1alpha1", "kind": "Course",
+                                    "metadata": {"name": name}, "spec": {
+                                        "title": "T", "profile": "base",
+                                        "seats": {"count": 1}}}))
+        assert arcdesk("course", "create", "-f", str(path), "-n", namespace,
+                       "--kubeconfig", str(kubeconfig)).exit_code == 0
+    words = f"arcdesk course show --kubeconfig {kubeconfig} -n {namespace} bio"
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "arcdesk")], capture_output=True, text=True,
+        timeout=60, env={**os.environ, "_ARCDESK_COMPLETE": "complete_bash",
+                         "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)})
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["bio-101", "bio-102"]

@@ -89,8 +89,11 @@ def capacity_command(
         "or the built-in one with --node-cpu).")] = None,
     output: Output = Format.table, kubeconfig: Kubeconfig = None, context: Context = None,
 ) -> None:
-    """Whether a course fits (on the cluster's nodes now, or on nodes of a given size), with
-    the arithmetic shown. Exits 1 when it does not fit."""
+    """Whether a course fits, with the arithmetic shown (exit 1 when it does not).
+
+    Without --node-cpu/--node-memory: on what the cluster's nodes have free now, per pool.
+    With them: how many nodes of that size the course needs.
+    """
     shape = _shape(node_cpu, node_memory, node_gpu, node_pods)
     with reported():
         nodes_from = shape or connect(target(kubeconfig, context, None))
