@@ -47,6 +47,7 @@ REQUIRED_COMMANDS = (
     "xwd", "xdotool", "xev", "wmctrl", "git", "git-lfs", "imagej", "java",
 )
 SESSION_MARK = "ARCDESK_SESSION_ID"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def desktop_venv() -> Path:
@@ -232,8 +233,13 @@ def start_session(
     materials: Sequence[dict[str, Any]] = (),
     title: str = COURSE_TITLE,
     extra_args: Sequence[str] = (),
+    as_uid: int | None = None,
 ) -> DesktopSession:
-    """Start the runtime as a subprocess on a free display and free loopback ports."""
+    """Start the runtime as a subprocess on a free display and free loopback ports.
+
+    ``as_uid``: run it unprivileged, as the image does (uid 1000): Debian's python3 runs the
+    stdlib-only runtime from the source tree; ``base`` is handed to that user.
+    """
     base.mkdir(parents=True, exist_ok=True)
     home = home or base / "home"
     home.mkdir(parents=True, exist_ok=True)
@@ -246,9 +252,17 @@ def start_session(
         "ARCDESK_MATERIALS": json.dumps(list(materials)),
         "ARCDESK_APPS": json.dumps(BIOIMAGE_APPS),
     }
+    python = [sys.executable]
+    secrets_dir = write_secrets(base / "secrets")
+    if as_uid is not None:
+        python = ["setpriv", f"--reuid={as_uid}", f"--regid={as_uid}", "--clear-groups",
+                  "/usr/bin/python3"]
+        env.update(PYTHONPATH=str(REPO / "operator"), HOME=str(home))
+        for path in [base, *base.rglob("*")]:
+            os.chown(path, as_uid, as_uid)
     argv = [
-        sys.executable, "-m", "arcdesk.session.main",
-        "--secrets-dir", str(write_secrets(base / "secrets")),
+        *python, "-m", "arcdesk.session.main",
+        "--secrets-dir", str(secrets_dir),
         "--display", f":{display}", "--novnc-port", str(novnc), "--agent-port", str(agent),
         "--home", str(home), "--bind", "127.0.0.1", "--run-dir", str(run_dir),
         "--arc-python", str(desktop_venv() / "bin" / "python"),

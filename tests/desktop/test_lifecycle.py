@@ -4,14 +4,18 @@ secrets; in every case no process of the session is left behind."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
+from arcdesk import labels
 from tests.desktop import harness
 
 STOP_LIMIT = 5.0
+UNPRIVILEGED = labels.DESKTOP_UID  # the image's trainee uid
 
 
 def wait_gone(display: int, timeout: float = 2.0) -> list[int]:
@@ -64,3 +68,21 @@ def test_missing_secrets_fail_fast_with_a_message(tmp_path: Path) -> None:
     session.stop()  # releases the display reservation
     assert code == 2
     assert "missing secret file" in session.output.read_text()
+
+
+def test_runs_unprivileged_like_the_image(tmp_path: Path) -> None:
+    """uid 1000 as in the pod (runAsNonRoot): the desktop still comes up and is drawn."""
+    base = Path(tempfile.mkdtemp(prefix="arcdesk-uid1000-", dir="/tmp"))  # not under 0700 dirs
+    try:
+        with harness.running_session(base, profile="base", as_uid=UNPRIVILEGED) as session:
+            uids = {Path(f"/proc/{pid}").stat().st_uid
+                    for pid in harness.marked_processes(session.display)}
+            assert uids == {UNPRIVILEGED}
+            deadline = time.monotonic() + 20
+            body = session.agent("/thumbnail.png")[1]
+            while harness.desktop_problems(body) and time.monotonic() < deadline:
+                time.sleep(0.2)
+                body = session.agent("/thumbnail.png")[1]
+            assert not harness.desktop_problems(body)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
