@@ -18,8 +18,11 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes import client
+from typer.testing import CliRunner
 
-from arcdesk import desired, labels, profiles
+from arcdesk import desired, labels, profiles, runner
+from arcdesk.cli import gateway_cmds
+from arcdesk.cli.main import app as arcdesk_cli
 from arcdesk.model import parse_course
 from tests.cluster.kube_helpers import Kubectl, wait_for
 
@@ -192,6 +195,46 @@ def test_chart_profiles_equal_python_default_profiles(helm: Helm, rendering: str
         assert profile["metadata"]["labels"].items() <= chart_labels.items()
     app_version = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
     assert app_version == profiles.DEFAULT_TAG, "the chart's default desktop tag is appVersion"
+
+
+def container(docs: list[dict[str, Any]], component: str) -> dict[str, Any]:
+    deployment = next(doc for doc in docs if doc["kind"] == "Deployment" and doc["metadata"][
+        "labels"]["app.kubernetes.io/component"] == component)
+    found: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
+    return found
+
+
+def port_of(spec: dict[str, Any], name: str) -> int:
+    return int(next(p["containerPort"] for p in spec["ports"] if p["name"] == name))
+
+
+@pytest.mark.parametrize("rendering", RENDERINGS)
+def test_container_args_are_what_the_arcdesk_cli_accepts(
+        helm: Helm, monkeypatch: pytest.MonkeyPatch, rendering: str) -> None:
+    """The chart's args go through the real CLI; only the final blocking call is replaced."""
+    docs = helm.template("-n", "served", *RENDERINGS[rendering])
+    cluster_wide = rendering == "every-option"
+    operator, gateway = container(docs, "operator"), container(docs, "gateway")
+    started: list[Any] = []
+
+    async def serve(options: Any) -> None:
+        started.append(options)
+
+    monkeypatch.setattr(runner, "run", lambda options, verbose=False: started.append(options))
+    monkeypatch.setattr(gateway_cmds, "serve_forever", serve)
+    for spec in (operator, gateway):
+        assert spec["args"][0] == "arcdesk", "the image's entrypoint is tini; args run arcdesk"
+        result = CliRunner().invoke(arcdesk_cli, spec["args"][1:])
+        assert result.exit_code == 0, f"{spec['args']}: {result.output}"
+    ran, served = started
+    assert (ran.all_namespaces, ran.namespaces) == (
+        (True, ()) if cluster_wide else (False, ("served",)))
+    assert ran.probe_port == port_of(operator, "probe")
+    assert operator["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "probe"}
+    assert (ran.workers, ran.api_concurrency) == ((16, 32) if cluster_wide else (8, 16))
+    assert served.namespace == (None if cluster_wide else "served")
+    assert (served.host, served.port) == ("0.0.0.0", port_of(gateway, "http"))
+    assert len(served.config.trusted_proxies) == (2 if cluster_wide else 0)
 
 
 def test_profiles_toggle_off_renders_none(helm: Helm) -> None:
