@@ -73,9 +73,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _etcd(path: str, body: dict[str, str]) -> None:
+def _etcd(port: int, path: str, body: dict[str, str]) -> None:
+    """One call of etcd's JSON gateway (keys base64-encoded)."""
     encoded = {k: base64.b64encode(v.encode()).decode() for k, v in body.items()}
-    request = urllib.request.Request(f"http://127.0.0.1:12379/v3/kv/{path}", method="POST",
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v3/kv/{path}", method="POST",
                                      data=json.dumps(encoded).encode())
     with urllib.request.urlopen(request, timeout=10):
         pass
@@ -101,7 +102,8 @@ def bare_apiserver(admin: Path, scratch: Path) -> Iterator[Path]:
         process.terminate()
         process.wait(timeout=30)
         log.close()
-        _etcd("deleterange", {"key": f"{prefix}/", "range_end": f"{prefix}0"})
+        _etcd(layout.etcd_client_port, "deleterange",
+              {"key": f"{prefix}/", "range_end": f"{prefix}0"})
 
 
 def _wait_ready(kubeconfig: Path, process: subprocess.Popen[bytes], log: Path) -> None:

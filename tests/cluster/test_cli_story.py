@@ -88,6 +88,9 @@ def test_instructor_story(kubeconfig: Path, namespace: str, operator: OperatorPr
     [row] = me.json("course", "list")
     assert (row["name"], row["seats"], row["phase"], row["ready"]) == \
         ("bio", "4/4", "Running", "True")
+    everywhere = me.json("course", "list", "-A")
+    assert {"name": "bio", "namespace": me.base[-1]}.items() <= next(
+        r for r in everywhere if r["namespace"] == me.base[-1]).items()
     shown = me.json("course", "show", "bio")
     assert shown["seats"] == {"desired": 4, "ready": 4, "byPhase": {"Running": 4}}
     assert [c["type"] for c in shown["conditions"]] == ["Ready", "Progressing", "Degraded"]
