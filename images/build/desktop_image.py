@@ -154,6 +154,9 @@ def build(profile: str) -> tuple[Path, str]:
     partial = tarball.with_suffix(".partial")
     buildah("push", "--quiet", "--disable-compression", name, f"oci-archive:{partial}:{name}")
     partial.rename(tarball)
+    for stale in cache_dir().glob(f"desktop-{profile}-*.tar"):
+        if stale != tarball:  # one archive per profile: each is most of a gigabyte
+            stale.unlink()
     return tarball, name
 
 
