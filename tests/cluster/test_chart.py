@@ -313,6 +313,7 @@ CAN_I = [  # (component, verb, resource, in the served namespace?, expected)
     ("operator", "create", "desktopprofiles.arcdesk.dev", True, "no"),
     ("operator", "create", "seats.arcdesk.dev", False, "no"),
     ("operator", "create", "deployments.apps", True, "no"),
+    ("operator", "delete", "courses.arcdesk.dev", True, "no"),
     ("gateway", "patch", "seats.arcdesk.dev", True, "yes"),
     ("gateway", "watch", "secrets", True, "yes"),
     ("gateway", "list", "endpointslices.discovery.k8s.io", True, "yes"),

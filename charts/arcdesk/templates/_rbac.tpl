@@ -1,24 +1,25 @@
 {{/*
-RBAC rules. Least privilege, and why each rule exists (see README "RBAC").
+RBAC rules. Least privilege, and why each rule exists (see README "RBAC"). The operator
+writes with POST, PATCH (server-side apply, merge patch) and DELETE, never PUT: no update.
 */}}
 
 {{/* Operator, in every namespace it serves. */}}
 {{- define "arcdesk.operatorRules" -}}
-- apiGroups: [arcdesk.dev]  # read Courses, write kopf's progress annotations/finalizers
+- apiGroups: [arcdesk.dev]  # read Courses; patch clears a handled reissue request
   resources: [courses]
-  verbs: [get, list, watch, patch, update]
+  verbs: [get, list, watch, patch]
 - apiGroups: [arcdesk.dev]  # one Seat per trainee, created and removed with the course
   resources: [seats]
-  verbs: [get, list, watch, create, patch, update, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [arcdesk.dev]  # status.seats/phase/conditions
   resources: [courses/status, seats/status]
-  verbs: [get, patch, update]
+  verbs: [patch]
 - apiGroups: [""]  # each seat's desktop Pod, Service, Secret and home PVC
   resources: [pods, services, secrets, persistentvolumeclaims]
-  verbs: [get, list, watch, create, patch, update, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [networking.k8s.io]  # one NetworkPolicy per course
   resources: [networkpolicies]
-  verbs: [get, list, watch, create, patch, update, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [""]  # kopf posts Kubernetes events about handlers and transitions
   resources: [events]
   verbs: [create]
