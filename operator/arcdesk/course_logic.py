@@ -166,8 +166,10 @@ def _conditions(facts: CourseFacts, ready: int, total: int, problem: Problem | N
     else:
         reason = problem.reason if problem else conditions.SEATS_NOT_READY
         ready_condition = Condition(conditions.READY, False, reason, counts)
-        progressing = Condition(conditions.PROGRESSING, True, conditions.PROVISIONING
-                                if facts.plan.run else conditions.STOPPING, counts)
+        stopping = facts.plan.stage in (SUSPENDED, ENDED)
+        progressing = Condition(conditions.PROGRESSING, True,
+                                conditions.STOPPING if stopping else conditions.PROVISIONING,
+                                counts)
     degraded = (Condition(conditions.DEGRADED, True, problem.reason, problem.message)
                 if problem else Condition(conditions.DEGRADED, False, conditions.AS_EXPECTED))
     return [ready_condition, progressing, degraded]

@@ -36,8 +36,10 @@ def _free_port() -> int:
 class OperatorProcess:
     """One `arcdesk operator run` subprocess; its log goes to ``log``."""
 
-    def __init__(self, kubeconfig: Path, namespaces: list[str], log: Path) -> None:
+    def __init__(self, kubeconfig: Path, namespaces: list[str], log: Path,
+                 *extra: str) -> None:
         self.kubeconfig, self.namespaces, self.log = kubeconfig, namespaces, log
+        self.extra = extra  # more `operator run` options
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -45,6 +47,7 @@ class OperatorProcess:
         args = [str(ARCDESK), "operator", "run", "--probe-port", str(self.port)]
         for namespace in self.namespaces:
             args += ["--namespace", namespace]
+        args += self.extra
         env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -52,6 +52,8 @@ def test_missing_profile_and_exceeded_quota_are_reported_while_others_work(
         ns, crowded = Namespace(api, namespace), Namespace(api, quota_namespace)
         ns.create_course("nope", missing, {"count": 2})
         ns.create_course("fine", profile, {"count": 2})
+        ns.create_course("nowhere", profile, {"count": 1},
+                         nodeSelector={"arcdesk.dev/node-pool": "no-such-pool"})
         crowded.create_course("crowd", profile, {"count": 4})
 
         ns.wait_ready("fine", 2)
@@ -61,6 +63,11 @@ def test_missing_profile_and_exceeded_quota_are_reported_while_others_work(
         assert set(ns.seats()) >= {"nope-seat-001", "nope-seat-002"}
         assert not [p for p in ns.pods() if p.startswith("nope-")]
         assert condition(ns.seat("nope-seat-001"), "Degraded")["reason"] == "ProfileNotFound"
+
+        course = ns.wait_course("nowhere", "Unschedulable", degraded_because("Unschedulable"))
+        assert "didn't match Pod's node affinity/selector" in condition(
+            course, "Degraded")["message"]
+        assert condition(ns.seat("nowhere-seat-001"), "Degraded")["reason"] == "Unschedulable"
 
         course = crowded.wait_course("crowd", "ResourceQuotaExceeded",
                                      degraded_because("ResourceQuotaExceeded"))
@@ -92,3 +99,30 @@ def test_missing_profile_and_exceeded_quota_are_reported_while_others_work(
         except client.ApiException as error:
             if error.status != 404:
                 raise
+
+
+def test_a_steady_course_costs_no_writes(api: client.ApiClient, kubeconfig: Path,
+                                         namespace: str, profile: str, tmp_path: Path) -> None:
+    """Level-triggered without churn: re-checking a converged course changes nothing."""
+    operator = OperatorProcess(kubeconfig, [namespace], tmp_path / "op.log", "--resync", "5")
+    operator.start()
+    try:
+        ns = Namespace(api, namespace)
+        ns.create_course("calm", profile, {"count": 3}, idle={"timeout": "2h"})
+        ns.wait_ready("calm", 3)
+        time.sleep(2)  # the last status writes land
+
+        def counts() -> tuple[float, float]:
+            writes = sum(operator.metric("arcdesk_api_requests_total", verb=verb, code=code)
+                         for verb, code in (("POST", "201"), ("PATCH", "200"),
+                                            ("DELETE", "200")))
+            return writes, operator.metric("arcdesk_reconciles_total", kind="Seat", result="ok")
+
+        writes, reconciles = counts()
+        time.sleep(11)  # two resync periods: every course and seat is re-checked
+        writes_after, reconciles_after = counts()
+        assert reconciles_after >= reconciles + 3
+        assert writes_after == writes
+    finally:
+        operator.stop()
+        print(f"--- operator log (tail) ---\n{operator.log_tail()}")
