@@ -25,6 +25,9 @@ def xvnc_argv(config: SessionConfig, passwd_file: Path, xauthority: Path) -> lis
         "-rfbport", str(config.rfb_port),
         "-localhost", "-interface", "127.0.0.1",
         "-SecurityTypes", "VncAuth",
+        # Every viewer arrives from 127.0.0.1 (websockify): Xvnc's per-host blacklist would lock
+        # the trainee out after a few bad attempts; the gateway rate-limits failures instead.
+        "-BlacklistThreshold", "1000000",
         "-PasswordFile", str(passwd_file),
         "-auth", str(xauthority),
         "-geometry", config.geometry,
