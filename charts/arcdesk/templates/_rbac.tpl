@@ -33,6 +33,11 @@ writes with POST, PATCH (server-side apply, merge patch) and DELETE, never PUT: 
 - apiGroups: [apiextensions.k8s.io]  # kopf notices CRDs added or removed at runtime
   resources: [customresourcedefinitions]
   verbs: [list, watch]
+{{- if not .Values.clusterWide }}
+- apiGroups: [""]  # kopf (namespaced) matches served namespaces; refused, it stalls ~20 s
+  resources: [namespaces]
+  verbs: [list, watch]
+{{- end }}
 {{- end -}}
 
 {{/* Gateway, in every namespace it serves: reads only, plus the start request. */}}
