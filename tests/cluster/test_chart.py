@@ -410,9 +410,14 @@ def refused(operator: OperatorProcess) -> list[str]:
 
 def test_operator_and_gateway_work_with_only_the_charts_rbac(
         helm: Helm, kubectl: Kubectl, api: client.ApiClient, release: Release, profile: str,
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     helm.run("install", release.name, str(CHART), "-n", release.namespace, "--set",
              f"namespaces={{{release.courses}}}", "--set", "desktops.defaultProfiles=false")
+    gateway_pod = kubectl.get_json("deployment", f"{release.name}-gateway", "-n",
+                                   release.namespace)["spec"]["template"]["metadata"]
+    for variable in container([kubectl.get_json("deployment", f"{release.name}-operator", "-n",
+                                                release.namespace)], "operator")["env"]:
+        monkeypatch.setenv(variable["name"], variable["value"])  # the pod's environment
     Namespace(api, release.courses).create_course("rbac", profile, {"count": 2})
     operator = OperatorProcess(
         service_account_kubeconfig(kubectl, release, "operator", tmp_path / "operator.kubeconfig"),
@@ -435,6 +440,11 @@ def test_operator_and_gateway_work_with_only_the_charts_rbac(
         denied = [line for line in operator.log.read_text().splitlines() if "forbidden" in line]
         assert refused(operator) == [], f"the API server refused the operator: {denied[-1:]}"
         courses.wait_ready("rbac", seats=2)
+        # The course's desktop NetworkPolicy must admit this release's gateway pods.
+        peer = next(iter(courses.policies().values()))["spec"]["ingress"][0]["from"][0]
+        assert peer["namespaceSelector"]["matchLabels"] == {
+            "kubernetes.io/metadata.name": release.namespace}, "desktops refuse this gateway"
+        assert peer["podSelector"]["matchLabels"].items() <= gateway_pod["labels"].items()
         assert operator.metric("arcdesk_api_requests_total", verb="POST", code="201") > 0
         forbidden = [line for line in operator.log.read_text().splitlines()
                      if "Forbidden" in line or "403" in line]
