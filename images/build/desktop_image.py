@@ -135,6 +135,21 @@ def ensure_base(base_tarball: Path, references: list[str]) -> str:
     return key_name
 
 
+def egress_trust_mounts() -> list[str]:
+    """Let pip in RUN steps trust this machine's extra CAs (a TLS-intercepting egress proxy).
+
+    Only where the host has local CAs: the bundle and a pip.conf naming it are bind-mounted
+    read-only for the build, never copied into a layer. buildah leaves empty mount points
+    behind (/etc/pip.conf, /run/arcdesk-build/): harmless, and absent on other machines.
+    """
+    if not any(Path("/usr/local/share/ca-certificates").glob("*.crt")):
+        return []
+    pip_conf = cache_dir() / "build-pip.conf"
+    pip_conf.write_text("[global]\ncert = /run/arcdesk-build/ca.pem\n")
+    return [f"--volume={pip_conf}:/etc/pip.conf:ro",
+            "--volume=/etc/ssl/certs/ca-certificates.crt:/run/arcdesk-build/ca.pem:ro"]
+
+
 def build(profile: str) -> tuple[Path, str]:
     if profile not in PROFILES:
         raise SystemExit(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
@@ -150,7 +165,8 @@ def build(profile: str) -> tuple[Path, str]:
     base = ensure_base(base_tarball, base_references(DOCKERFILE))
     build_args = [f"--build-arg={arg}={base}" for arg in base_arguments(DOCKERFILE)]
     buildah("build", "--isolation=chroot", "--pull-never", "--layers", f"--target={profile}",
-            *build_args, f"--file={DOCKERFILE}", f"--tag={name}", str(REPO), quiet=False)
+            *build_args, *egress_trust_mounts(), f"--file={DOCKERFILE}", f"--tag={name}",
+            str(REPO), quiet=False)
     partial = tarball.with_suffix(".partial")
     buildah("push", "--quiet", "--disable-compression", name, f"oci-archive:{partial}:{name}")
     partial.rename(tarball)
