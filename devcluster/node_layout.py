@@ -74,7 +74,9 @@ class NodeLayout:
 
     @property
     def kubelet_dir(self) -> Path:
-        return self.state / "kubelet"
+        """Beside containerd's data: the kubelet's sockets need a short path, pods' emptyDirs
+        a real disk (not tmpfs)."""
+        return self.data_dir / "kubelet"
 
     @property
     def kubelet_config(self) -> Path:
