@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +84,32 @@ def namespace(kubectl: kube_helpers.Kubectl) -> Iterator[str]:
                                  "arcdesk.dev/test": "true"}}})
     yield name
     kubectl.run("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Debian Chromium (as the desktop tier launches it), fresh profile."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.desktop import harness
+
+    if not Path(harness.CHROMIUM).exists():
+        pytest.fail(f"{harness.CHROMIUM} missing: run `make desktop-deps` (Debian chromium)")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=harness.CHROMIUM,
+            headless=True, args=harness.CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    tab = browser.new_page()
+    try:
+        yield tab
+    finally:
+        tab.close()
