@@ -45,5 +45,5 @@ image-import: image realnode-up  ## build PROFILE and import it into the real no
 	$(REALNODE_PYTHON) devcluster/node_launcher.py import $$built \
 		--alias localhost/arcdesk/desktop-$(PROFILE):$(IMAGE_TAG)
 
-test-e2e: setup realnode-up image-deps  ## real node: real pods, the base desktop image (tests/e2e)
+test-e2e: setup desktop-deps realnode-up image-deps  ## real node: real pods, the base desktop image (tests/e2e)
 	$(PYTEST) tests/e2e -q
