@@ -95,7 +95,11 @@ def kubelet_configuration(node: NodeLayout) -> dict:
         # This machine: cgroup v1 without systemd, no swap accounting wanted.
         "cgroupDriver": "cgroupfs", "failCgroupV1": False, "failSwapOn": False,
         "cgroupRoot": node.cgroup_root,
-        "clusterDomain": "cluster.local", "resolvConf": "/etc/resolv.conf",
+        # No cluster DNS runs. Naming the node IP (where nothing answers on port 53) makes
+        # lookups in pods fail at once, instead of timing out against the host's resolver,
+        # which pods cannot reach; it also stops the kubelet's MissingClusterDNS events.
+        "clusterDomain": "cluster.local", "clusterDNS": [node.node_ip],
+        "resolvConf": "/etc/resolv.conf",
         # Local images cannot be pulled again: never garbage-collect them.
         "imageGCHighThresholdPercent": 100, "imageGCLowThresholdPercent": 99,
         # The disk is shared with other work; evict only when it is really full.
