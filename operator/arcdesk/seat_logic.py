@@ -249,8 +249,7 @@ def _phase(observed: Observed) -> tuple[str, bool, str, str]:
         return "Pending", False, conditions.WAITING_FOR_CLEANUP, \
             "waiting for the previous desktop's objects to be deleted"
     if pod_state is None or not pod_state.ready:
-        where = f" on node {pod_state.node}" if pod_state and pod_state.node else ""
-        return "Starting", False, conditions.STARTING, f"desktop is starting{where}"
+        return "Starting", False, conditions.STARTING, "desktop is starting"
     return "Running", True, conditions.DESKTOP_READY, f"desktop ready on node {pod_state.node}"
 
 

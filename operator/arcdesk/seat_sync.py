@@ -15,7 +15,7 @@ from typing import Any
 from arcdesk import conditions, credentials, desired, labels, naming
 from arcdesk.course_logic import seat_owner
 from arcdesk.kube import ApiError
-from arcdesk.model import Course, Profile, Trainee
+from arcdesk.model import Course, Profile, Trainee, parse_time
 from arcdesk.schedule import Plan, plan
 from arcdesk.seat_logic import (
     Action,
@@ -34,6 +34,8 @@ from arcdesk.views import ObjectView, SeatView, object_view
 logger = logging.getLogger(__name__)
 Manifest = dict[str, Any]
 CLEANUP_RECHECK = 2.0  # seconds; the DELETED watch event usually comes first
+STARTING_GRACE = 2.0  # seconds a new seat may start before "Starting" is written
+SCHEDULING_GRACE = 10.0  # seconds a pod may be unschedulable before the seat says so
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class SeatReconcile:
         self.status = {**seat.status, **ctx.previous_status(
             "Seat", seat.namespace, seat.name, seat.status)}
         self.started = False
+        self.recheck: float | None = None  # look again then, even without a watch event
 
     def _pending_requests(self) -> set[str]:
         """Request annotations not yet acted on. The index may still show a request we have
@@ -128,9 +131,10 @@ class SeatReconcile:
             problem=self._problem(pod, decision), update_pending=update_pending,
             waiting=self.waiting, started=self.started, starts_at=self.plan.next_transition,
             idle_timeout=self.course.idle_timeout)
-        await self._publish(observed)
-        requeue = [t for t in (decision.requeue_after,
-                               CLEANUP_RECHECK if self.waiting else None) if t is not None]
+        quiet = await self._publish(observed)
+        requeue = [t for t in (decision.requeue_after, self.recheck,
+                               CLEANUP_RECHECK if self.waiting else None,
+                               STARTING_GRACE if quiet else None) if t is not None]
         return Outcome(requeue_after=min(requeue) if requeue else None,
                        failed=any(p.retry for p in self.problems))
 
@@ -141,6 +145,9 @@ class SeatReconcile:
             return Problem(conditions.PROFILE_NOT_FOUND,
                            f"DesktopProfile {self.course.profile!r} not found", retry=False)
         if decision.run and pod is not None and pod.pod is not None and pod.pod.problem:
+            if pod.pod.problem == conditions.UNSCHEDULABLE and self._age(pod) < SCHEDULING_GRACE:
+                self.recheck = SCHEDULING_GRACE  # e.g. its home is being bound right now
+                return None
             return Problem(pod.pod.problem, pod.pod.detail, retry=False)
         return None
 
@@ -265,9 +272,15 @@ class SeatReconcile:
                 and decision.run:
             self.events.append(("Normal", "Started", "desktop started on request"))
 
-    async def _publish(self, observed: Observed) -> None:
+    async def _publish(self, observed: Observed) -> bool:
+        """Write the status if it changed; True when a brand-new seat's "Starting" was
+        held back (its desktop is likely Running before anyone looks: one write, not two).
+        """
         seat, before = self.seat, self.status
         status = seat_status(observed, seat.generation, self.now, before)
+        if status["phase"] == "Starting" and not before.get("phase") \
+                and self._young(observed.pod):
+            return True
         if any(before.get(k) != v for k, v in status.items()):
             await self.ctx.kube.merge_patch("Seat", seat.namespace, seat.name,
                                             {"status": status}, subresource="status")
@@ -275,6 +288,13 @@ class SeatReconcile:
         self._transition_events(before, status, observed)
         for type_, reason, message in self.events:
             await self.ctx.kube.record_event(self._involved(), type_, reason, message)
+        return False
+
+    def _young(self, pod: ObjectView | None) -> bool:
+        return pod is None or self._age(pod) < STARTING_GRACE
+
+    def _age(self, pod: ObjectView) -> float:
+        return (self.now - parse_time(pod.created)).total_seconds() if pod.created else 0.0
 
     def _transition_events(self, before: Mapping[str, Any], after: Mapping[str, Any],
                            observed: Observed) -> None:

@@ -16,10 +16,10 @@ def _arcdesk_object(body: kopf.Body, **_: Any) -> bool:
 
 @kopf.index("", "v1", "persistentvolumeclaims", id=state.CHILDREN["PersistentVolumeClaim"],
             when=_arcdesk_object)
-def claim_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], views.ObjectView]:
+async def claim_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], views.ObjectView]:
     return state.child_keys(views.object_view(body))
 
 
 @kopf.on.event("", "v1", "persistentvolumeclaims", when=_arcdesk_object)
-def claim_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+async def claim_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.child_changed(body)

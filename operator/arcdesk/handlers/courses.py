@@ -10,10 +10,10 @@ from arcdesk import labels, state, views
 
 
 @kopf.index(labels.GROUP, labels.VERSION, "courses", id=state.COURSES)
-def course_index(body: kopf.Body, **_: Any) -> dict[tuple[str, ...], views.CourseView]:
+async def course_index(body: kopf.Body, **_: Any) -> dict[tuple[str, ...], views.CourseView]:
     return state.course_keys(views.course_view(body))
 
 
 @kopf.on.event(labels.GROUP, labels.VERSION, "courses")
-def course_event(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+async def course_event(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
     memo.runtime.course_changed(namespace or "", name)

@@ -16,10 +16,10 @@ def _arcdesk_object(body: kopf.Body, **_: Any) -> bool:
 
 @kopf.index("networking.k8s.io", "v1", "networkpolicies", id=state.CHILDREN["NetworkPolicy"],
             when=_arcdesk_object)
-def policy_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], views.ObjectView]:
+async def policy_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], views.ObjectView]:
     return state.child_keys(views.object_view(body))
 
 
 @kopf.on.event("networking.k8s.io", "v1", "networkpolicies", when=_arcdesk_object)
-def policy_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+async def policy_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.child_changed(body)

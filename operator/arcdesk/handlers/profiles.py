@@ -10,11 +10,11 @@ from arcdesk import labels, state, views
 
 
 @kopf.index(labels.GROUP, labels.VERSION, "desktopprofiles", id=state.PROFILES)
-def profile_index(body: kopf.Body, **_: Any) -> dict[str, views.ProfileView]:
+async def profile_index(body: kopf.Body, **_: Any) -> dict[str, views.ProfileView]:
     view = views.profile_view(body)
     return {view.name: view}
 
 
 @kopf.on.event(labels.GROUP, labels.VERSION, "desktopprofiles")
-def profile_event(name: str, memo: kopf.Memo, **_: Any) -> None:
+async def profile_event(name: str, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.profile_changed(name)

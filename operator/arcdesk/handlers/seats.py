@@ -10,11 +10,11 @@ from arcdesk import labels, state, views
 
 
 @kopf.index(labels.GROUP, labels.VERSION, "seats", id=state.SEATS)
-def seat_index(body: kopf.Body, **_: Any) -> dict[tuple[str, ...], views.SeatView]:
+async def seat_index(body: kopf.Body, **_: Any) -> dict[tuple[str, ...], views.SeatView]:
     return state.seat_keys(views.seat_view(body))
 
 
 @kopf.on.event(labels.GROUP, labels.VERSION, "seats")
-def seat_event(namespace: str | None, name: str, spec: kopf.Spec, memo: Any,
+async def seat_event(namespace: str | None, name: str, spec: kopf.Spec, memo: Any,
                **_: Any) -> None:
     memo.runtime.seat_changed(namespace or "", name, spec.get("course", ""))

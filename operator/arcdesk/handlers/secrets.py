@@ -16,10 +16,10 @@ def _arcdesk_object(body: kopf.Body, **_: Any) -> bool:
 
 
 @kopf.index("", "v1", "secrets", id=state.CHILDREN["Secret"], when=_arcdesk_object)
-def secret_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], views.ObjectView]:
+async def secret_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], views.ObjectView]:
     return state.child_keys(views.object_view(body))
 
 
 @kopf.on.event("", "v1", "secrets", when=_arcdesk_object)
-def secret_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+async def secret_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.child_changed(body)

@@ -15,10 +15,10 @@ def _arcdesk_object(body: kopf.Body, **_: Any) -> bool:
 
 
 @kopf.index("", "v1", "services", id=state.CHILDREN["Service"], when=_arcdesk_object)
-def service_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], views.ObjectView]:
+async def service_index(body: kopf.Body, **_: Any) -> dict[tuple[str, str], views.ObjectView]:
     return state.child_keys(views.object_view(body))
 
 
 @kopf.on.event("", "v1", "services", when=_arcdesk_object)
-def service_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+async def service_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.child_changed(body)
