@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -51,6 +52,11 @@ def ensure_image(node: NodeLayout, tarball: Path, name: str, aliases: list[str])
         import_image(node, tarball)
     for alias in aliases:
         ctr(node, "images", "tag", "--force", name, alias)
+    repository = name.rsplit(":", 1)[0]
+    older = [image for image in image_names(node) if image != name
+             and re.fullmatch(re.escape(repository) + r":[0-9a-f]{16}", image)]
+    if older:  # earlier builds (content-key tags); running containers keep what they use
+        ctr(node, "images", "remove", *older)
     return imported
 
 

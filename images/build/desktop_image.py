@@ -170,10 +170,20 @@ def build(profile: str) -> tuple[Path, str]:
     partial = tarball.with_suffix(".partial")
     buildah("push", "--quiet", "--disable-compression", name, f"oci-archive:{partial}:{name}")
     partial.rename(tarball)
-    for stale in cache_dir().glob(f"desktop-{profile}-*.tar"):
-        if stale != tarball:  # one archive per profile: each is most of a gigabyte
-            stale.unlink()
+    forget_older_builds(profile, tarball, name)
     return tarball, name
+
+
+def forget_older_builds(profile: str, tarball: Path, name: str) -> None:
+    """One archive and one tagged image per profile: each is most of a gigabyte. (buildah's
+    untagged layer cache stays, so a rebuild after an edit reuses the unchanged steps.)"""
+    for stale in cache_dir().glob(f"desktop-{profile}-*.tar"):
+        if stale != tarball:
+            stale.unlink()
+    repository = name.rsplit(":", 1)[0]
+    for old in buildah("images", "--format={{.Name}}:{{.Tag}}").split():
+        if old.rsplit(":", 1)[0] == repository and old != name:
+            buildah("rmi", old)
 
 
 if __name__ == "__main__":
