@@ -1,0 +1,280 @@
+"""What the operator benchmarks share: a DesktopProfile and namespaces of their own on the
+devcluster, the operator as a user runs it, watches that see seats and pods become ready,
+and cleanup that leaves the cluster as it was found (namespaces gone, the PVs their homes
+bound deleted, the PV pool topped up again).
+
+Knobs (environment): ``ARCDESK_BENCH_QUICK=1`` shrinks every benchmark for a trial run
+(small courses, short churn and idle windows; results go to ``<name>-quick.json``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from arcdesk import conditions, labels
+from bench import write_result
+from bench.kubeapi import KUBECONFIG, REPO, Api, Obj
+from tests.cluster.operator_fixture import TEST_IMAGE, OperatorProcess
+
+QUICK = os.environ.get("ARCDESK_BENCH_QUICK", "") not in ("", "0")
+COURSES = f"/apis/{labels.API_VERSION}/namespaces/{{ns}}/courses"
+SEATS = f"/apis/{labels.API_VERSION}/namespaces/{{ns}}/seats"
+PODS = "/api/v1/namespaces/{ns}/pods"
+PV_POOL_LABEL = "arcdesk.dev/devcluster-pv"  # devcluster/resources.py
+LOGS = REPO / ".devcluster" / "logs"
+
+
+def env_int(name: str, full: int, quick: int) -> int:
+    return int(os.environ.get(name, quick if QUICK else full))
+
+
+def save(name: str, payload: dict[str, Any]) -> Path:
+    """Write the result; trial (quick) runs never overwrite the real figures."""
+    return write_result(f"{name}-quick" if QUICK else name, {**payload, "quick": QUICK})
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of a process (VmRSS in /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def seat_ready(seat: Obj) -> bool:
+    """What `Ready` means to a user: the Ready condition, for the current spec."""
+    status = seat.get("status") or {}
+    return (status.get("observedGeneration") == seat["metadata"].get("generation")
+            and conditions.is_true(status.get("conditions"), conditions.READY))
+
+
+def pod_ready(pod: Obj) -> bool:
+    found = (pod.get("status") or {}).get("conditions") or ()
+    return conditions.is_true(found, "Ready") and not pod["metadata"].get("deletionTimestamp")
+
+
+class Tracker:
+    """Live readiness of one kind's objects in a namespace, from a list-and-watch."""
+
+    def __init__(self, api: Api, path: str, ready: Callable[[Obj], bool],
+                 changed: asyncio.Event | None = None) -> None:
+        self.uid: dict[str, str] = {}
+        self.ready: dict[str, bool] = {}
+        self.ready_since: dict[str, float] = {}  # name -> when it last became ready
+        self.first_ready: dict[tuple[str, str], float] = {}  # (name, uid) -> first ready
+        self._api, self._path, self._is_ready = api, path, ready
+        self._changed = changed or asyncio.Event()  # shared: wake on either of two watches
+        self._listed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> Tracker:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.wait_for(self._listed.wait(), 60)
+        return self
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        async for kind, obj in self._api.list_and_watch(self._path):
+            if kind == "SYNCED":
+                self._listed.set()
+            else:
+                self._update(kind, obj)
+            self._changed.set()
+
+    def _update(self, kind: str, obj: Obj) -> None:
+        now, meta = time.monotonic(), obj["metadata"]
+        name = meta["name"]
+        if kind == "DELETED":
+            for found in (self.uid, self.ready, self.ready_since):
+                found.pop(name, None)
+            return
+        ready = self._is_ready(obj)
+        if ready and not self.ready.get(name):
+            self.ready_since[name] = now
+            self.first_ready.setdefault((name, meta["uid"]), now)
+        self.uid[name], self.ready[name] = meta["uid"], ready
+
+    def count_ready(self) -> int:
+        return sum(self.ready.values())
+
+    async def until(self, what: str, probe: Callable[[], bool], timeout: float) -> float:
+        """Wait until ``probe()`` holds (checked after every event); returns the time."""
+        deadline = time.monotonic() + timeout
+        while not probe():
+            self._changed.clear()
+            remaining = deadline - time.monotonic()
+            try:
+                await asyncio.wait_for(self._changed.wait(), max(0.0, remaining))
+            except TimeoutError:
+                raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}; "
+                                   f"{self.count_ready()}/{len(self.ready)} ready") from None
+        return time.monotonic()
+
+
+class Cluster:
+    """The devcluster as the benchmarks use it: one profile, namespaces cleaned up after."""
+
+    def __init__(self) -> None:
+        self.api = Api()
+        self.profile = f"bench-{secrets.token_hex(3)}"
+        self.namespaces: list[str] = []
+        self.profile_body: Obj = {
+            "apiVersion": labels.API_VERSION, "kind": "DesktopProfile",
+            "metadata": {"name": self.profile, "labels": {"arcdesk.dev/bench": "true"}},
+            "spec": {"image": TEST_IMAGE, "resources": {"cpu": "10m", "memory": "64Mi"},
+                     "nodeSelector": {"type": "kwok"}},  # never the real node, if one runs
+        }
+
+    async def __aenter__(self) -> Cluster:
+        await self.api.request("POST", f"/apis/{labels.API_VERSION}/desktopprofiles",
+                               self.profile_body)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        try:
+            await self.cleanup()
+            await self.api.request("DELETE",
+                                   f"/apis/{labels.API_VERSION}/desktopprofiles/{self.profile}")
+        finally:
+            await self.api.close()
+
+    async def namespace(self, purpose: str) -> str:
+        name = f"bench-{purpose}-{secrets.token_hex(3)}"
+        await self.api.request("POST", "/api/v1/namespaces", {"metadata": {"name": name, "labels": {
+            "pod-security.kubernetes.io/enforce": "restricted", "arcdesk.dev/bench": "true"}}})
+        self.namespaces.append(name)
+        return name
+
+    def course_body(self, namespace: str, name: str, seats: int) -> Obj:
+        return {"apiVersion": labels.API_VERSION, "kind": "Course",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"title": f"Benchmark {name}", "profile": self.profile,
+                         "seats": {"count": seats}}}
+
+    async def create_course(self, namespace: str, name: str, seats: int) -> None:
+        await self.api.request("POST", COURSES.format(ns=namespace),
+                               self.course_body(namespace, name, seats))
+
+    async def scale(self, namespace: str, name: str, seats: int) -> None:
+        await self.api.request("PATCH", f"{COURSES.format(ns=namespace)}/{name}",
+                               {"spec": {"seats": {"count": seats}}}, None,
+                               "application/merge-patch+json")
+
+    async def seats(self, namespace: str, changed: asyncio.Event | None = None) -> Tracker:
+        """The Seats of ``namespace``, listed before this returns."""
+        return await Tracker(self.api, SEATS.format(ns=namespace), seat_ready, changed).start()
+
+    async def pods(self, namespace: str, changed: asyncio.Event | None = None) -> Tracker:
+        return await Tracker(self.api, PODS.format(ns=namespace), pod_ready, changed).start()
+
+    async def ensure_volumes(self, needed: int) -> None:
+        """Top the devcluster's PV pool up when fewer than ``needed`` volumes are free."""
+        found = await self.api.request("GET", "/api/v1/persistentvolumes",
+                                       params={"labelSelector": f"{PV_POOL_LABEL}=true"})
+        free = sum(1 for pv in (found or {}).get("items", ())
+                   if not pv["spec"].get("claimRef")
+                   and (pv.get("status") or {}).get("phase") == "Available")
+        if free < needed:
+            await topup_volumes()
+
+    async def cleanup(self) -> None:
+        """Delete our namespaces and wait until they are gone, then the PVs their homes
+        had bound (reclaim policy Retain: released, never reused), then top the pool up."""
+        gone, self.namespaces = self.namespaces, []
+        if not gone:
+            return
+        for name in gone:
+            await self.api.request("DELETE", f"/api/v1/namespaces/{name}")
+        deadline = time.monotonic() + 900
+        for name in gone:
+            while await self.api.request("GET", f"/api/v1/namespaces/{name}") is not None:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"namespace {name} still there after 15 minutes")
+                await asyncio.sleep(2)
+        found = await self.api.request("GET", "/api/v1/persistentvolumes",
+                                       params={"labelSelector": f"{PV_POOL_LABEL}=true"})
+        for pv in (found or {}).get("items", ()):
+            if (pv["spec"].get("claimRef") or {}).get("namespace") in gone:
+                await self.api.request("DELETE",
+                                       f"/api/v1/persistentvolumes/{pv['metadata']['name']}")
+        await topup_volumes()
+
+
+async def topup_volumes() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(REPO / "devcluster" / "cluster.py"), "topup-pvs", cwd=REPO,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, err = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"cluster.py topup-pvs failed: {err.decode()[-500:]}")
+
+
+class Operator(OperatorProcess):
+    """`arcdesk operator run --namespace NS` as the cluster tests start it (the log goes
+    to .devcluster/logs/bench-operator-<ns>.log)."""
+
+    def __init__(self, namespaces: list[str]) -> None:
+        super().__init__(KUBECONFIG, namespaces, LOGS / f"bench-operator-{namespaces[0]}.log")
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def writes(self) -> int:
+        """Write requests the operator has sent (its own arcdesk_api_requests counter)."""
+        total = 0.0
+        for line in self.metrics().splitlines():
+            if line.startswith("arcdesk_api_requests_total{") and 'verb="GET"' not in line:
+                total += float(line.rsplit(" ", 1)[1])
+        return int(total)
+
+    async def settle(self, quiet: float = 5.0, timeout: float = 120.0) -> None:
+        """Wait until the operator has sent no write for ``quiet`` seconds."""
+        deadline, last, since = time.monotonic() + timeout, -1, time.monotonic()
+        while time.monotonic() < deadline:
+            count = await asyncio.to_thread(self.writes)
+            if count != last:
+                last, since = count, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
+            await asyncio.sleep(0.5)
+
+
+class Profile:
+    """py-spy sampling the operator while a figure is taken, when ``ARCDESK_BENCH_PYSPY``
+    names the py-spy binary; collapsed stacks go to .devcluster/logs/bench-profile-*.txt."""
+
+    def __init__(self, pid: int, name: str) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        binary = os.environ.get("ARCDESK_BENCH_PYSPY")
+        if binary:
+            out = LOGS / f"bench-profile-{name}.txt"
+            self.process = subprocess.Popen(
+                [binary, "record", "--pid", str(pid), "--rate", "40", "--nonblocking",
+                 "--format", "raw", "--output", str(out)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            self.process.wait(60)
