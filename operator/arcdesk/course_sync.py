@@ -35,7 +35,7 @@ BOUNDARY_MARGIN = 0.05  # seconds past a schedule boundary, so the plan has sure
 async def reconcile_course(ctx: Context, namespace: str, name: str) -> Outcome:
     view = ctx.caches.course(namespace, name)
     if view is None or view.deleting:
-        ctx.course_inputs.pop((namespace, name), None)
+        ctx.forget("Course", namespace, name)
         return Outcome()  # garbage collection removes what it owned
     course = ctx.models.course(view)
     now = ctx.clock()

@@ -65,6 +65,7 @@ def _b64(value: str) -> str:
 async def reconcile_seat(ctx: Context, namespace: str, name: str) -> Outcome:
     seat = ctx.caches.seat(namespace, name)
     if seat is None or seat.deleting:
+        ctx.forget("Seat", namespace, name)
         return Outcome()
     course_view = ctx.caches.course(namespace, seat.course)
     owner = seat.controller
@@ -145,8 +146,9 @@ class SeatReconcile:
             return Problem(conditions.PROFILE_NOT_FOUND,
                            f"DesktopProfile {self.course.profile!r} not found", retry=False)
         if decision.run and pod is not None and pod.pod is not None and pod.pod.problem:
-            if pod.pod.problem == conditions.UNSCHEDULABLE and self._age(pod) < SCHEDULING_GRACE:
-                self.recheck = SCHEDULING_GRACE  # e.g. its home is being bound right now
+            age = self._age(pod)
+            if pod.pod.problem == conditions.UNSCHEDULABLE and age < SCHEDULING_GRACE:
+                self.recheck = SCHEDULING_GRACE - age  # e.g. its home is being bound now
                 return None
             return Problem(pod.pod.problem, pod.pod.detail, retry=False)
         return None

@@ -131,7 +131,7 @@ class Context:
     kube: Kube
     caches: Caches
     clock: Callable[[], datetime]
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=Settings.from_environment)
     models: Models = field(default_factory=Models)
     # Per course: what its seats were last reconciled against (generation, profile, stage).
     course_inputs: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
@@ -155,6 +155,14 @@ class Context:
             del self.written[key]
             return cached
         return status
+
+    def forget(self, kind: str, namespace: str, name: str) -> None:
+        """Drop what is remembered about an object that is gone."""
+        self.written.pop((kind, namespace, name), None)
+        if kind == "Course":
+            self.course_inputs.pop((namespace, name), None)
+        for annotation in [k for k in self.acted_requests if k[:2] == (namespace, name)]:
+            del self.acted_requests[annotation]
 
     def remember_status(self, kind: str, namespace: str, name: str,
                         status: dict[str, Any]) -> None:
