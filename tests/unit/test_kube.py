@@ -1,0 +1,28 @@
+"""kube: URL paths for the kinds the operator writes, and errors that say what happened
+without echoing what was sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from arcdesk import kube
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("Pod", "training", "bio-seat-001"), "/api/v1/namespaces/training/pods/bio-seat-001"),
+    (("Seat", "training", "bio-seat-001", "status"),
+     "/apis/arcdesk.dev/v1alpha1/namespaces/training/seats/bio-seat-001/status"),
+    (("NetworkPolicy", "training"),
+     "/apis/networking.k8s.io/v1/namespaces/training/networkpolicies"),
+    (("DesktopProfile", "training", "base"), "/apis/arcdesk.dev/v1alpha1/desktopprofiles/base"),
+])
+def test_paths(args: tuple[str, ...], expected: str) -> None:
+    assert kube.path(*args) == expected
+
+
+def test_quota_errors_are_recognised() -> None:
+    quota = kube.ApiError(403, "Forbidden", 'pods "bio-seat-003" is forbidden: exceeded quota: '
+                          "desktops, requested: pods=1, used: pods=2, limited: pods=2")
+    assert quota.quota_exceeded
+    assert not kube.ApiError(403, "Forbidden", "cannot create pods").quota_exceeded
+    assert str(quota).startswith("403 Forbidden: pods")
