@@ -21,6 +21,7 @@ from arcdesk import labels, metrics, views
 from arcdesk.course_sync import reconcile_course
 from arcdesk.kube import Kube, load_credentials
 from arcdesk.seat_sync import Outcome, reconcile_seat
+from arcdesk.settings import Settings
 from arcdesk.state import Caches, Context
 from arcdesk.workqueue import Backoff, WorkQueue
 
@@ -39,6 +40,7 @@ class Options:
     probe_host: str = "0.0.0.0"  # the kubelet must reach the probe
     probe_port: int = 8080  # /healthz and /metrics; 0 disables
     kubeconfig: str | None = None
+    gateway_namespace: str = Settings.gateway_namespace  # desktops accept traffic from there
     backoff_cap: float = 60.0  # seconds: the longest wait between retries of a failing object
 
 
@@ -55,7 +57,8 @@ class Runtime:
         """Called from kopf's startup handler, which hands over the (still empty) indexes."""
         kube = Kube(load_credentials(self.options.kubeconfig), self.options.api_concurrency,
                     on_request=self.metrics.api_request)
-        self.ctx = Context(kube=kube, caches=Caches(indices), clock=lambda: datetime.now(UTC))
+        self.ctx = Context(kube=kube, caches=Caches(indices), clock=lambda: datetime.now(UTC),
+                           settings=Settings(gateway_namespace=self.options.gateway_namespace))
         self._tasks = [asyncio.create_task(self._work(), name=f"arcdesk-worker-{i}")
                        for i in range(self.options.workers)]
         self._tasks.append(asyncio.create_task(self._resync(), name="arcdesk-resync"))

@@ -104,12 +104,16 @@ def test_missing_profile_and_exceeded_quota_are_reported_while_others_work(
 def test_a_steady_course_costs_no_writes(api: client.ApiClient, kubeconfig: Path,
                                          namespace: str, profile: str, tmp_path: Path) -> None:
     """Level-triggered without churn: re-checking a converged course changes nothing."""
-    operator = OperatorProcess(kubeconfig, [namespace], tmp_path / "op.log", "--resync", "5")
+    operator = OperatorProcess(kubeconfig, [namespace], tmp_path / "op.log", "--resync", "5",
+                               "--gateway-namespace", "arcdesk-gw")
     operator.start()
     try:
         ns = Namespace(api, namespace)
         ns.create_course("calm", profile, {"count": 3}, idle={"timeout": "2h"})
         ns.wait_ready("calm", 3)
+        policy = ns.policies()["calm-desktops"]["spec"]
+        source = policy["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
+        assert source == {"kubernetes.io/metadata.name": "arcdesk-gw"}  # only the gateway
         time.sleep(2)  # the last status writes land
 
         def counts() -> tuple[float, float]:

@@ -9,6 +9,7 @@ import typer
 from arcdesk import runner
 from arcdesk.cli.output import fail
 from arcdesk.runtime import Options
+from arcdesk.settings import Settings
 
 app = typer.Typer(help="Run the arcdesk operator.", no_args_is_help=True)
 
@@ -27,6 +28,10 @@ def run(
         min=5, help="Seconds between safety-net re-checks of every object.")] = 300.0,
     probe_port: Annotated[int, typer.Option(
         min=0, max=65535, help="Port of /healthz and /metrics (0: off).")] = 8080,
+    gateway_namespace: Annotated[str, typer.Option(
+        envvar="ARCDESK_GATEWAY_NAMESPACE",
+        help="Namespace of the gateway: the only traffic desktops accept.")
+    ] = Settings.gateway_namespace,
     kubeconfig: Annotated[str | None, typer.Option(
         envvar="KUBECONFIG", help="Kubeconfig (in a pod: the service account).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
@@ -36,5 +41,6 @@ def run(
         raise fail("give --namespace NS (repeatable) or --all-namespaces, not both", 2)
     options = Options(namespaces=tuple(namespace or ()), all_namespaces=all_namespaces,
                       workers=workers, api_concurrency=api_concurrency, resync_seconds=resync,
-                      probe_port=probe_port, kubeconfig=kubeconfig)
+                      probe_port=probe_port, kubeconfig=kubeconfig,
+                      gateway_namespace=gateway_namespace)
     runner.run(options, verbose=verbose)
