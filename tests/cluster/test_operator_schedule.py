@@ -34,7 +34,7 @@ def phase_is(phase: str, ready: int | None = None):  # type: ignore[no-untyped-d
 def test_schedule_moves_through_scheduled_running_ended(
         api: client.ApiClient, namespace: str, operator: OperatorProcess, profile: str) -> None:
     ns = Namespace(api, namespace)
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=9)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=13)
     boot, end = start - timedelta(seconds=3), start + timedelta(seconds=4)
     ns.create_course("win", profile, {"count": 2},
                      schedule={"start": rfc3339(start), "end": rfc3339(end), "prewarm": "3s"})
