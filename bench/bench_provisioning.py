@@ -61,7 +61,9 @@ async def _operator_run(cluster: Cluster, seats: int, idle: bool) -> dict[str, A
         profile.stop()
         await operator.settle()
         writes = operator.writes() - own_before
-        result = {"seconds": round(ready - started, 2), "load_average_1m_before": load,
+        result = {"seconds": round(ready - started, 2), "spread": tracker.spread(started),
+                  "failed_scheduling": await cluster.failed_scheduling(namespace),
+                  "load_average_1m_before": load,
                   "load_average_1m_after": load_average(), "writes": writes,
                   "writes_per_seat": round(writes / seats, 2),
                   "apiserver_writes": arcdesk_writes(api_before,
@@ -111,7 +113,9 @@ async def _raw_run(cluster: Cluster, seats: int) -> dict[str, Any]:
                                     READY_TIMEOUT)
         sent = await answer
         writes = sum(n for verb, n in sent.items() if verb != "GET")
-        return {"seconds": round(ready - started, 2), "load_average_1m_before": load,
+        return {"seconds": round(ready - started, 2), "spread": tracker.spread(started),
+                "failed_scheduling": await cluster.failed_scheduling(namespace),
+                "load_average_1m_before": load,
                 "load_average_1m_after": load_average(), "writes": writes,
                 "writes_per_seat": round(writes / seats, 2), "requests": sent,
                 "apiserver_writes": arcdesk_writes(api_before,

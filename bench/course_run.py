@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from arcdesk import conditions, labels
-from bench import write_result
+from bench import percentile, write_result
 from bench.kubeapi import KUBECONFIG, REPO, Api, Obj
 from tests.cluster.operator_fixture import TEST_IMAGE, OperatorProcess
 
@@ -40,7 +40,15 @@ def env_int(name: str, full: int, quick: int) -> int:
 
 def save(name: str, payload: dict[str, Any]) -> Path:
     """Write the result; trial (quick) runs never overwrite the real figures."""
-    return write_result(f"{name}-quick" if QUICK else name, {**payload, "quick": QUICK})
+    return write_result(f"{name}-quick" if QUICK else name,
+                        {**payload, "quick": QUICK, "uncommitted": _uncommitted()})
+
+
+def _uncommitted() -> list[str]:
+    """Operator files that differ from the recorded commit (the clone is shared)."""
+    found = subprocess.run(["git", "status", "--porcelain", "operator", "templates"],
+                           capture_output=True, text=True, check=False, cwd=REPO)
+    return [line[3:] for line in found.stdout.splitlines()]
 
 
 def load_average() -> float:
@@ -116,6 +124,13 @@ class Tracker:
     def count_ready(self) -> int:
         return sum(self.ready.values())
 
+    def spread(self, started: float) -> dict[str, float]:
+        """Seconds after ``started`` by which 10/50/90/100% had first been ready."""
+        times = sorted(t - started for t in self.first_ready.values())
+        if not times:
+            return {}
+        return {f"p{q}": round(percentile(times, q), 2) for q in (10, 50, 90, 100)}
+
     async def until(self, what: str, probe: Callable[[], bool], timeout: float) -> float:
         """Wait until ``probe()`` holds (checked after every event); returns the time."""
         deadline = time.monotonic() + timeout
@@ -185,6 +200,14 @@ class Cluster:
 
     async def pods(self, namespace: str, changed: asyncio.Event | None = None) -> Tracker:
         return await Tracker(self.api, PODS.format(ns=namespace), pod_ready, changed).start()
+
+    async def failed_scheduling(self, namespace: str) -> int:
+        """Scheduling attempts that found no node (e.g. the home claim not bound yet)."""
+        found = await self.api.request(
+            "GET", f"/apis/events.k8s.io/v1/namespaces/{namespace}/events",
+            params={"fieldSelector": "reason=FailedScheduling"})
+        return sum(int(e.get("deprecatedCount") or (e.get("series") or {}).get("count") or 1)
+                   for e in (found or {}).get("items", ()))
 
     async def ensure_volumes(self, needed: int) -> None:
         """Top the devcluster's PV pool up when fewer than ``needed`` volumes are free."""
