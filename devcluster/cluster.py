@@ -4,7 +4,8 @@
     python3 devcluster/cluster.py up [--real-node]|down [--wipe]|status|topup-pvs
 
 Binaries come from devcluster/build.sh (cached in ~/.cache/arcdesk/devcluster);
-state (pki, kubeconfig, logs, pids, PV directories) lives in <repo>/.devcluster;
+state (pki, kubeconfig, logs, pids) lives in <repo>/.devcluster; PVs are provisioned on
+demand under /tmp/hostpath_pv;
 etcd keeps its data on tmpfs. Stdlib only, plus the openssl CLI.
 """
 
@@ -139,19 +140,27 @@ def up(layout: Layout) -> None:
     check_binaries(layout)
     if layout.kubeconfig.exists() and healthy(layout):
         say(f"already up and healthy; kubeconfig {layout.kubeconfig}")
-        return
-    ensure_pki(layout.pki)
-    components.write_kubeconfigs(layout)
-    link_tools(layout)
-    start_missing_components(layout)
-    config = resources.load_config()
-    created_nodes = resources.ensure_nodes(kubectl(layout), config)
-    created_pvs = resources.ensure_storage(kubectl(layout), config, layout.state / "pv")
-    say(f"created {created_nodes} KWOK nodes and {created_pvs} PersistentVolumes")
-    wait_until("KWOK nodes Ready", lambda: kwok_nodes_ready(layout, expected_node_count()),
-               120, str(layout.logs / "kwok.log"))
+    else:
+        ensure_pki(layout.pki)
+        components.write_kubeconfigs(layout)
+        link_tools(layout)
+        start_missing_components(layout)
+    ensure_objects(layout)
     say(f"up in {time.monotonic() - started:.1f}s; "
         f"export KUBECONFIG={layout.kubeconfig} PATH={layout.state / 'bin'}:$PATH")
+
+
+def ensure_objects(layout: Layout) -> None:
+    """Nodes and storage as nodes.toml says; cheap, so it runs on every `up`."""
+    config = resources.load_config()
+    created_nodes = resources.ensure_nodes(kubectl(layout), config)
+    resources.ensure_storage_class(kubectl(layout), config)
+    removed = resources.delete_legacy_pool(kubectl(layout))
+    if created_nodes or removed:
+        say(f"created {created_nodes} KWOK nodes; removed {removed} unused static PVs "
+            "of an older devcluster (PVs are now provisioned on demand)")
+    wait_until("KWOK nodes Ready", lambda: kwok_nodes_ready(layout, expected_node_count()),
+               120, str(layout.logs / "kwok.log"))
 
 
 def down(layout: Layout, wipe: bool) -> None:
@@ -166,8 +175,7 @@ def down(layout: Layout, wipe: bool) -> None:
         raise DevclusterError(f"ports still in use after stopping: {busy} (see `ss -ltnp`)")
     if wipe:
         shutil.rmtree(layout.etcd_data, ignore_errors=True)
-        shutil.rmtree(layout.state / "pv", ignore_errors=True)
-        say(f"wiped {layout.etcd_data} and {layout.state / 'pv'}")
+        say(f"wiped {layout.etcd_data}")
     say("down; no component running, ports free")
 
 
@@ -184,13 +192,13 @@ def status(layout: Layout) -> int:
         print(f"apiserver: not ready at {layout.server_url}")
         return 1
     nodes = kubectl(layout).get_json("nodes")["items"]
-    pvs = kubectl(layout).get_json("pv", "-l", f"{resources.PV_POOL_LABEL}=true")["items"]
+    pvs = kubectl(layout).get_json("pv")["items"]
     phases = [pv.get("status", {}).get("phase", "Pending") for pv in pvs]
     print(f"apiserver: ready at {layout.server_url}; kubeconfig {layout.kubeconfig}")
     ready = [node for node in nodes if node_is_ready(node)]
     print(f"nodes: {len(nodes)}, {len(ready)} Ready")
-    print(f"pvs: {phases.count('Available')} available, {phases.count('Bound')} bound, "
-          f"{phases.count('Released')} released")
+    print(f"pvs: {phases.count('Bound')} bound, {phases.count('Available')} available, "
+          f"{phases.count('Released')} released (provisioned on demand)")
     return 0 if healthy(layout) else 1
 
 
@@ -224,10 +232,8 @@ def main() -> int:
         elif args.command == "down":
             real_node_down(layout, args.wipe)
             down(layout, args.wipe)
-        elif args.command == "topup-pvs":
-            made = resources.ensure_storage(kubectl(layout), resources.load_config(),
-                                            layout.state / "pv")
-            say(f"created {made} PersistentVolumes")
+        elif args.command == "topup-pvs":  # kept until bench/ stops calling it
+            say("PVs are provisioned on demand; nothing to top up")
         else:
             return status(layout)
     except (DevclusterError, RuntimeError) as error:

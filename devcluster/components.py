@@ -186,6 +186,7 @@ def controller_manager_command(layout: Layout) -> list[str]:
         "--bind-address=127.0.0.1", f"--secure-port={layout.controller_manager_port}",
         f"--cert-dir={pki / 'kube-controller-manager-serving'}",
         "--controllers=*,bootstrapsigner,tokencleaner",
+        "--enable-hostpath-provisioner=true",  # the default StorageClass (resources.py)
         "--use-service-account-credentials=true",
         f"--root-ca-file={pki / 'ca.crt'}",
         f"--service-account-private-key-file={pki / 'sa.key'}",

@@ -1,4 +1,4 @@
-"""Objects the devcluster creates in itself: KWOK nodes, StorageClass, PV pool."""
+"""Objects the devcluster creates in itself: KWOK nodes and the default StorageClass."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NODE_POOL_LABEL = "arcdesk.dev/node-pool"
-PV_POOL_LABEL = "arcdesk.dev/devcluster-pv"
+LEGACY_PV_POOL_LABEL = "arcdesk.dev/devcluster-pv"
+HOSTPATH_PROVISIONER = "kubernetes.io/host-path"
 CONFIG_FILE = Path(__file__).resolve().parent / "nodes.toml"
 PARALLEL_WRITERS = 4
 
@@ -78,42 +79,40 @@ def ensure_nodes(kubectl: Kubectl, config: dict) -> int:
 
 
 def storage_class_manifest(name: str) -> dict:
+    """The default class, served by kube-controller-manager's hostPath provisioner.
+
+    A PVC gets a fresh PV (a directory under /tmp/hostpath_pv/) as soon as it is created, and
+    deleting the PVC deletes the PV and its directory: test and benchmark churn never exhausts
+    the storage, which a fixed pool of static PVs did. Development only, as upstream says.
+    """
     return {
         "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
         "metadata": {"name": name,
                      "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-        "provisioner": "kubernetes.io/no-provisioner",
+        "provisioner": HOSTPATH_PROVISIONER,
         "volumeBindingMode": "Immediate",
-        "reclaimPolicy": "Retain",
+        "reclaimPolicy": "Delete",
     }
 
 
-def volume_manifest(volumes: dict, index: int, pv_root: Path) -> dict:
-    name = f"devcluster-pv-{index:05d}"
-    return {
-        "apiVersion": "v1", "kind": "PersistentVolume",
-        "metadata": {"name": name, "labels": {PV_POOL_LABEL: "true"}},
-        "spec": {
-            "capacity": {"storage": volumes["size"]},
-            "accessModes": ["ReadWriteOnce"],
-            "persistentVolumeReclaimPolicy": "Retain",
-            "storageClassName": volumes["storage_class"],
-            "hostPath": {"path": str(pv_root / name), "type": "DirectoryOrCreate"},
-        },
-    }
-
-
-def ensure_storage(kubectl: Kubectl, config: dict, pv_root: Path) -> int:
-    """Default StorageClass plus enough Available PVs; returns how many PVs were made."""
-    volumes = config["volumes"]
+def ensure_storage_class(kubectl: Kubectl, config: dict) -> None:
+    """Create the default StorageClass, replacing one with another provisioner (immutable)."""
+    wanted = storage_class_manifest(config["volumes"]["storage_class"])
+    name = wanted["metadata"]["name"]
+    existing = kubectl.get_json("storageclass")["items"]
+    if any(item["metadata"]["name"] == name and item["provisioner"] != HOSTPATH_PROVISIONER
+           for item in existing):
+        kubectl.run("delete", "storageclass", name)
     kubectl.run("apply", "--server-side", "--field-manager=arcdesk-devcluster", "-f", "-",
-                stdin=json.dumps(storage_class_manifest(volumes["storage_class"])))
-    pool = kubectl.get_json("pv", "-l", f"{PV_POOL_LABEL}=true")["items"]
-    available = sum(1 for pv in pool if not pv["spec"].get("claimRef")
-                    and pv.get("status", {}).get("phase", "Pending") in ("Pending", "Available"))
-    shortfall = max(0, volumes["available"] - available)
-    next_index = 1 + max((int(pv["metadata"]["name"].rsplit("-", 1)[1]) for pv in pool),
-                         default=0)
-    kubectl.create([volume_manifest(volumes, next_index + offset, pv_root)
-                    for offset in range(shortfall)])
-    return shortfall
+                stdin=json.dumps(wanted))
+
+
+def delete_legacy_pool(kubectl: Kubectl) -> int:
+    """Remove the unclaimed static PVs an older devcluster made; returns how many."""
+    pool = kubectl.get_json("pv", "-l", f"{LEGACY_PV_POOL_LABEL}=true")["items"]
+    unused = [pv["metadata"]["name"] for pv in pool
+              if pv.get("status", {}).get("phase") in ("Available", "Released", "Pending")]
+    for start in range(0, len(unused), 200):
+        batch = unused[start:start + 200]
+        kubectl.run("delete", "pv", "--wait=false", "--ignore-not-found", *batch)
+    return len(unused)

@@ -89,7 +89,7 @@ def load_credentials(kubeconfig: str | None = None) -> Credentials:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return Credentials(cfg.host.rstrip("/"), context,
-                       lambda: cfg.get_api_key_with_prefix("authorization"))
+                       lambda: cfg.get_api_key_with_prefix("BearerToken", alias="authorization"))
 
 
 def path(kind: str, namespace: str | None, name: str | None = None,

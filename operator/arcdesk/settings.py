@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+GATEWAY_NAMESPACE_ENV = "ARCDESK_GATEWAY_NAMESPACE"  # set by the chart to the release namespace
 GATEWAY_SELECTOR = {"app.kubernetes.io/name": "arcdesk", "app.kubernetes.io/component": "gateway"}
 
 
@@ -19,3 +22,9 @@ class Settings:
         "169.254.0.0/16",  # cloud metadata (169.254.169.254) and link-local
     )
     blocked_ipv6: tuple[str, ...] = ("fc00::/7", "fe80::/10")
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        """Settings of the running operator: the chart tells it where the gateway lives."""
+        namespace = env.get(GATEWAY_NAMESPACE_ENV)
+        return cls(gateway_namespace=namespace) if namespace else cls()

@@ -70,7 +70,7 @@ def running(kubectl: Kubectl, namespace: str, name: str) -> dict[str, Any] | Non
     return pod if pod.get("status", {}).get("phase") == "Running" else None
 
 
-def test_pvc_binds_to_the_static_pool(kubectl: Kubectl, namespace: str) -> None:
+def test_pvc_binds_at_once_and_its_volume_goes_with_it(kubectl: Kubectl, namespace: str) -> None:
     claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "home"},
              "spec": {"accessModes": ["ReadWriteOnce"],
                       "resources": {"requests": {"storage": "1Gi"}}}}
@@ -82,6 +82,15 @@ def test_pvc_binds_to_the_static_pool(kubectl: Kubectl, namespace: str) -> None:
 
     pvc = wait_for("PVC Bound", bound, timeout=30)
     assert pvc["spec"]["storageClassName"] == "devcluster-local"
+    volume = pvc["spec"]["volumeName"]
+    kubectl.run("delete", "pvc", "home", "-n", namespace)
+
+    def volume_gone() -> bool:
+        names = kubectl.run("get", "pv", "-o", "name").stdout.split()
+        return f"persistentvolume/{volume}" not in names
+
+    wait_for("the PV of a deleted PVC to be deleted (storage never runs out)", volume_gone,
+             timeout=60)
 
 
 def test_deleting_an_owner_collects_its_children(api: client.ApiClient,

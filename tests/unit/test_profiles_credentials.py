@@ -47,3 +47,10 @@ def test_credentials_never_show_in_a_repr_or_log_line() -> None:
     shown = f"{creds!r} {creds}"
     for secret in (creds.vnc_password, creds.view_password, creds.token):
         assert secret not in shown
+
+
+def test_operator_settings_take_the_gateway_namespace_from_the_chart() -> None:
+    from arcdesk.settings import GATEWAY_NAMESPACE_ENV, Settings
+
+    assert Settings.from_environment({GATEWAY_NAMESPACE_ENV: "desks"}).gateway_namespace == "desks"
+    assert Settings.from_environment({}).gateway_namespace == "arcdesk-system"
