@@ -21,3 +21,14 @@ def test_run_documents_its_options() -> None:
     for option in ("--namespace", "--all-namespaces", "--workers", "--api-concurrency",
                    "--probe-port", "--resync"):
         assert option in result.output
+
+
+def test_the_operator_entry_point_loads_only_the_operator_command(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from arcdesk.cli import entry
+
+    monkeypatch.setattr("sys.argv", ["arcdesk", "operator", "run"])
+    with pytest.raises(SystemExit) as exit_:
+        entry.main()
+    assert exit_.value.code == 2
+    assert "give --namespace NS" in capsys.readouterr().err
