@@ -28,16 +28,33 @@ deb ${MIRROR} ${SUITE} main
 deb ${MIRROR} ${SUITE}-updates main
 deb http://deb.debian.org/debian-security ${SUITE}-security main
 SOURCES
-# Like Debian's official images: no docs or caches in layers, no daemons started in builds.
+# Like Debian's bookworm-slim image (what the Dockerfile names by default): no docs, man
+# pages or translations, no .deb files left in layers, no daemons started during builds.
 printf '#!/bin/sh\nexit 101\n' > "${rootfs}/usr/sbin/policy-rc.d"
 chmod +x "${rootfs}/usr/sbin/policy-rc.d"
-printf 'path-exclude /usr/share/doc/*\npath-include /usr/share/doc/*/copyright\npath-exclude /usr/share/man/*\npath-exclude /usr/share/info/*\n' \
-  > "${rootfs}/etc/dpkg/dpkg.cfg.d/docker-excludes"
-printf 'APT::Install-Recommends "false";\nAcquire::Languages "none";\n' \
-  > "${rootfs}/etc/apt/apt.conf.d/90arcdesk"
+cat > "${rootfs}/etc/dpkg/dpkg.cfg.d/docker" <<'DPKG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+DPKG
+cat > "${rootfs}/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
+printf 'Acquire::Languages "none";\nAcquire::GzipIndexes "true";\n' \
+  > "${rootfs}/etc/apt/apt.conf.d/docker-no-languages"
 rm -rf "${rootfs}"/var/lib/apt/lists/* "${rootfs}"/var/cache/apt/*.bin \
-  "${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/var/log/* "${rootfs}"/usr/share/doc/*/changelog*
+  "${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/var/log/* "${rootfs}"/usr/share/doc/*/changelog* \
+  "${rootfs}"/usr/share/man/* "${rootfs}"/usr/share/info/* "${rootfs}"/usr/share/locale/*/
 tar --numeric-owner --xattrs -C "${rootfs}" -cf "${tarball}.partial" .
 mv "${tarball}.partial" "${tarball}"
+find "${cache}" -maxdepth 1 -name "debian-${SUITE}-*.tar" ! -name "$(basename "${tarball}")" -delete
 log "base rootfs $(du -h "${tarball}" | cut -f1)"
 echo "${tarball}"

@@ -117,6 +117,11 @@ def buildah(*args: str, quiet: bool = True) -> str:
     return result.stdout or ""
 
 
+def untag(name: str) -> None:
+    """Drop an old tag; buildah keeps the image while a newer one is built on top of it."""
+    subprocess.run(buildah_command("rmi", name), capture_output=True)
+
+
 def has_image(name: str) -> bool:
     return subprocess.run(buildah_command("inspect", "--type=image", name),
                           capture_output=True).returncode == 0
@@ -132,6 +137,9 @@ def ensure_base(base_tarball: Path, references: list[str]) -> str:
         buildah("commit", "--quiet", "--rm", container, key_name)
     for name in [BASE_IMAGE, *references]:
         buildah("tag", key_name, name)
+    for old in buildah("images", "--format={{.Name}}:{{.Tag}}").split():
+        if old.startswith(f"{BASE_IMAGE}-") and old != key_name:
+            untag(old)
     return key_name
 
 
@@ -183,7 +191,7 @@ def forget_older_builds(profile: str, tarball: Path, name: str) -> None:
     repository = name.rsplit(":", 1)[0]
     for old in buildah("images", "--format={{.Name}}:{{.Tag}}").split():
         if old.rsplit(":", 1)[0] == repository and old != name:
-            buildah("rmi", old)
+            untag(old)
 
 
 if __name__ == "__main__":
