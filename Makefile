@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed ## create .venv with the package and dev tools
 
 lint: setup ## ruff and mypy (strict on arcdesk)
-	$(VENV)/bin/ruff check operator tests bench devcluster
+	$(VENV)/bin/ruff check operator tests bench devcluster images
 	$(VENV)/bin/mypy
 
 test-unit: setup ## pure tests, no cluster
@@ -29,16 +29,17 @@ test-unit: setup ## pure tests, no cluster
 test-cluster: setup cluster-up ## real API server + KWOK nodes
 	$(PYTEST) tests/cluster -q
 
-test-desktop: setup desktop-deps cluster-up ## real Xvnc session + headless Chromium
+test-desktop: setup desktop-deps cluster-up ## real Xvnc session + headless Chromium (+ gateway)
 	$(PYTEST) tests/desktop -q
 
-test: lint test-unit test-cluster test-desktop ## everything CI runs
+test: lint test-unit test-cluster test-desktop test-e2e ## everything CI runs
 
-bench: setup cluster-up ## benchmarks; results in bench/results/
+bench: setup desktop-deps cluster-up ## benchmarks; results in bench/results/
 	$(PY) -m bench
 
 clean: ## remove the venv and caches inside the clone (not ~/.cache/arcdesk)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
--include devcluster/devcluster.mk
--include images/desktop/desktop.mk
+include devcluster/devcluster.mk
+include devcluster/realnode.mk
+include images/desktop/desktop.mk
