@@ -9,7 +9,7 @@ import typer
 from arcdesk import runner
 from arcdesk.cli.output import fail
 from arcdesk.runtime import Options
-from arcdesk.settings import Settings
+from arcdesk.settings import GATEWAY_NAMESPACE_ENV, Settings
 
 app = typer.Typer(help="Run the arcdesk operator.", no_args_is_help=True)
 
@@ -29,7 +29,7 @@ def run(
     probe_port: Annotated[int, typer.Option(
         min=0, max=65535, help="Port of /healthz and /metrics (0: off).")] = 8080,
     gateway_namespace: Annotated[str, typer.Option(
-        envvar="ARCDESK_GATEWAY_NAMESPACE",
+        envvar=GATEWAY_NAMESPACE_ENV,
         help="Namespace of the gateway: the only traffic desktops accept.")
     ] = Settings.gateway_namespace,
     kubeconfig: Annotated[str | None, typer.Option(
