@@ -63,6 +63,11 @@ class ApiError(Exception):
         self.status, self.reason, self.message = status, reason, message
 
     @property
+    def transient(self) -> bool:
+        """Overload or an internal error: worth retrying, not worth reporting."""
+        return self.status >= 500 or self.status == 429
+
+    @property
     def quota_exceeded(self) -> bool:
         return self.status == 403 and "exceeded quota" in self.message
 

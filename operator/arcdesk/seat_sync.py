@@ -46,7 +46,11 @@ class Outcome:
 
 
 def problem_from(error: ApiError, kind: str, name: str) -> Problem:
-    """A user-facing problem for a failed write; quota and conflicts get their own reason."""
+    """A user-facing problem for a refused write; quota gets its own reason. A transient
+    server error (5xx, 429) is raised again instead: the reconcile is retried with backoff
+    and nobody is shown a condition for a hiccup."""
+    if error.transient:
+        raise error
     if error.quota_exceeded:
         return Problem(conditions.QUOTA_EXCEEDED, error.message)
     return Problem(conditions.API_ERROR, f"{kind} {name}: {error.status} {error.message}")

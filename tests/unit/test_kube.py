@@ -26,3 +26,9 @@ def test_quota_errors_are_recognised() -> None:
     assert quota.quota_exceeded
     assert not kube.ApiError(403, "Forbidden", "cannot create pods").quota_exceeded
     assert str(quota).startswith("403 Forbidden: pods")
+
+
+@pytest.mark.parametrize(("status", "transient"), [(500, True), (503, True), (429, True),
+                                                   (403, False), (422, False), (409, False)])
+def test_transient_errors(status: int, transient: bool) -> None:
+    assert kube.ApiError(status, "", "").transient is transient
