@@ -157,7 +157,7 @@ def _course_problem(facts: CourseFacts, seats: Sequence[SeatView], total: int,
 
 def _conditions(facts: CourseFacts, ready: int, total: int, problem: Problem | None,
                 ) -> list[Condition]:
-    all_ready = ready == total and (facts.profile_found or not facts.plan.run)
+    all_ready = ready == total  # a profile deleted under running desktops only degrades
     counts = f"{ready}/{total} seats ready"
     if all_ready:
         ready_condition = Condition(conditions.READY, True,

@@ -146,7 +146,8 @@ class SeatReconcile:
     def _problem(self, pod: ObjectView | None, decision: RunDecision) -> Problem | None:
         if self.problems:
             return self.problems[0]
-        if decision.run and self.profile is None:
+        running = pod is not None and pod.pod is not None and pod.pod.ready
+        if decision.run and self.profile is None and not running:
             return Problem(conditions.PROFILE_NOT_FOUND,
                            f"DesktopProfile {self.course.profile!r} not found", retry=False)
         if decision.run and pod is not None and pod.pod is not None and pod.pod.problem:

@@ -120,3 +120,11 @@ def test_a_course_problem_comes_before_seat_problems() -> None:
     facts = CourseFacts(bio, plan(bio, NOW), [], profile_found=True,
                         problems=[Problem(conditions.NAME_CONFLICT, "Seat bio-seat-001 exists")])
     assert _condition(_status(facts), "Degraded")["reason"] == "NameConflict"
+
+
+def test_a_profile_deleted_under_running_desktops_degrades_but_keeps_them_ready() -> None:
+    bio = course({"count": 1}, profile="gone")
+    seats = [ready_seat("bio-seat-001", "seat-001")]
+    status = _status(CourseFacts(bio, plan(bio, NOW), seats, profile_found=False))
+    assert (status["phase"], _condition(status, "Ready")["status"]) == ("Running", "True")
+    assert _condition(status, "Degraded")["reason"] == "ProfileNotFound"
