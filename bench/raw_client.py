@@ -2,9 +2,9 @@
 operator writes for a course (built by the same pure ``arcdesk.desired`` functions, so
 names, labels, owner references and specs are identical) as fast as the API server takes
 them, then each Seat's Ready status once its pod is ready, then the Course status.
-Tuned: every home PVC first (a pod whose claim is not bound yet is marked unschedulable
-and waits out the scheduler's backoff), then 64 seats at a time, each Seat then its
-Secret, Service and Pod at once.
+Tuned: every home PVC first, then 64 seats at a time, each Seat then its Secret and
+Service at once, and its Pod as soon as the home is bound (a pod whose claim is not bound
+yet is marked unschedulable and waits out the scheduler's backoff).
 
 It knows everything up front (no watches of its own objects, no reconcile decisions, one
 status write per seat), so it is the upper bound a controller can approach. Run it in a
@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import traceback
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from arcdesk import desired
+from arcdesk import desired, naming
 from arcdesk.course_logic import CourseFacts, course_owner, course_status, seat_owner
 from arcdesk.credentials import new_seat_credentials, new_token
 from arcdesk.kube import path
@@ -32,7 +34,8 @@ from bench.course_run import PODS, pod_ready
 from bench.kubeapi import Api, Obj
 
 FIELD_MANAGER = "arcdesk-bench-raw"
-SEATS_IN_FLIGHT = 64  # seats being written at once (each: Seat, then 3 children at once)
+CLAIMS = "/api/v1/namespaces/{ns}/persistentvolumeclaims"
+SEATS_IN_FLIGHT = 64  # seats being written at once
 
 
 class RawWriter:
@@ -45,6 +48,8 @@ class RawWriter:
         self.published: dict[str, SeatView] = {}
         self.all_ready = asyncio.Event()
         self._status_tasks: set[asyncio.Task[None]] = set()
+        self.bound: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self._listed = 0
 
     async def create(self, manifest: Obj) -> Obj:
         meta = manifest["metadata"]
@@ -60,13 +65,14 @@ class RawWriter:
             self.create(desired.instructor_secret(self.course, new_token(), owner)))
 
     async def claims(self) -> None:
-        """Homes first: ownerless under reclaimPolicy Retain, they need no Seat, and a pod
-        whose claim is already bound is scheduled at once instead of backing off."""
+        """Homes first: ownerless under reclaimPolicy Retain, they need no Seat."""
         if self.course.reclaim_policy == "Retain":
             await asyncio.gather(*(self.create(desired.home_claim(self.course, t, None))
                                    for t in self.course.trainees))
 
     async def seat(self, trainee: Trainee) -> None:
+        """Seat, then Secret and Service; the Pod once its home is bound (a pod whose claim
+        is not bound yet is unschedulable and waits out the scheduler's backoff)."""
         course, profile = self.course, self.profile
         async with self.limit:
             created = await self.create(desired.seat(
@@ -74,26 +80,40 @@ class RawWriter:
             name = created["metadata"]["name"]
             owner = seat_owner(name, created["metadata"]["uid"])
             children = [desired.secret(course, trainee, new_seat_credentials(), owner),
-                        desired.service(course, trainee, owner),
-                        with_spec_hash(desired.pod(course, profile, trainee, owner))]
+                        desired.service(course, trainee, owner)]
             if course.reclaim_policy != "Retain":
-                children.insert(1, desired.home_claim(course, trainee, owner))
+                children.append(desired.home_claim(course, trainee, owner))
             await asyncio.gather(*map(self.create, children))
             self.seat_uids[name] = created["metadata"]["uid"]
-        if name in self.ready_pods:  # the pod was ready before the seat was recorded
-            self._publish_later(name)
+        await self.bound[naming.home_claim_name(course.name, trainee.id)].wait()
+        await self.create(with_spec_hash(desired.pod(course, profile, trainee, owner)))
 
-    async def watch_pods(self, listed: asyncio.Event) -> None:
-        async for kind, pod in self.api.list_and_watch(PODS.format(ns=self.course.namespace)):
+    async def watch(self, listed: asyncio.Event) -> None:
+        """Claims becoming Bound and pods becoming ready, from two watches."""
+        namespace = self.course.namespace
+        await asyncio.gather(self._watch(PODS.format(ns=namespace), self._pod_event, listed),
+                             self._watch(CLAIMS.format(ns=namespace), self._claim_event, listed))
+
+    async def _watch(self, path: str, handle: Callable[[str, Obj], None],
+                     listed: asyncio.Event) -> None:
+        async for kind, obj in self.api.list_and_watch(path):
             if kind == "SYNCED":
-                listed.set()
-                continue
-            name = pod["metadata"]["name"]
-            if kind == "DELETED" or name in self.ready_pods or not pod_ready(pod):
-                continue
-            self.ready_pods[name] = pod
-            if name in self.seat_uids:
-                self._publish_later(name)
+                self._listed += 1
+                if self._listed == 2:
+                    listed.set()
+            elif kind != "DELETED":
+                handle(obj["metadata"]["name"], obj)
+
+    def _claim_event(self, name: str, claim: Obj) -> None:
+        if (claim.get("status") or {}).get("phase") == "Bound":
+            self.bound[name].set()
+
+    def _pod_event(self, name: str, pod: Obj) -> None:
+        if name in self.ready_pods or not pod_ready(pod):
+            return
+        self.ready_pods[name] = pod
+        if name in self.seat_uids:
+            self._publish_later(name)
 
     def _publish_later(self, name: str) -> None:
         task = asyncio.create_task(self._publish(name))
@@ -137,7 +157,7 @@ async def provision(course_body: Obj, profile_body: Obj,
         writer = RawWriter(api, parse_course(created), parse_profile(profile_body),
                            seats_in_flight)
         listed = asyncio.Event()
-        watcher = asyncio.create_task(writer.watch_pods(listed))
+        watcher = asyncio.create_task(writer.watch(listed))
         await listed.wait()
         await writer.claims()
         await asyncio.gather(writer.course_objects(),
