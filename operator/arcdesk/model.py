@@ -108,6 +108,7 @@ class Profile:
     datasets: tuple[Dataset, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: tuple[dict[str, Any], ...] = ()
     priority_class: str | None = None
 
 
@@ -194,5 +195,6 @@ def parse_profile(obj: dict[str, Any]) -> Profile:
         ),
         env=tuple((e["name"], e["value"]) for e in spec.get("env", [])),
         node_selector=dict(spec.get("nodeSelector", {})),
+        tolerations=tuple(dict(t) for t in spec.get("tolerations", [])),
         priority_class=spec.get("priorityClassName"),
     )

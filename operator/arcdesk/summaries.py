@@ -160,6 +160,7 @@ def profile_detail(obj: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         "description": spec.get("description", ""),
         "imagePullPolicy": spec.get("imagePullPolicy", "IfNotPresent"),
         "nodeSelector": dict(spec.get("nodeSelector") or {}),
+        "tolerations": [dict(t) for t in spec.get("tolerations") or []],
         "priorityClassName": spec.get("priorityClassName", ""),
         "apps": [{"name": a.get("name"), "exec": a.get("exec")} for a in spec.get("apps") or []],
         "datasets": [dict(d) for d in spec.get("datasets") or []],

@@ -101,6 +101,8 @@ def every_option_profile() -> Profile:
                           "mountPath": "/data/plants"}],
             "env": [{"name": "NAPARI_ASYNC", "value": "1"}],
             "nodeSelector": {"gpu": "true", "pool": "gpu"},
+            "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists",
+                             "effect": "NoSchedule"}],
             "priorityClassName": "desktops",
         },
     })

@@ -94,6 +94,8 @@ def test_scheduling_merges_node_selectors_course_last_and_sets_priority() -> Non
     spec = _pod()["spec"]
     assert spec["nodeSelector"] == {"gpu": "true", "pool": "desktops"}
     assert spec["priorityClassName"] == "desktops"
+    assert spec["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists",
+                                    "effect": "NoSchedule"}]
 
 
 def test_storage_class_size_and_delete_policy_reach_the_home_claim() -> None:

@@ -173,7 +173,13 @@ def test_too_many_materials_reports_the_count() -> None:
      ({"datasets": [{"name": "d", "claimName": "c", "mountPath": "data"}]},
       "spec.datasets[0].mountPath", "datasets mountPath must be an absolute path"),
      ({"env": [{"name": "1BAD", "value": "x"}]}, "spec.env[0].name", "should match"),
-     ({"gpu": "yes"}, "spec.gpu", "must be of type boolean")],
+     ({"gpu": "yes"}, "spec.gpu", "must be of type boolean"),
+     ({"tolerations": [{"key": "k", "operator": "Exists", "value": "v"}]},
+      "spec.tolerations[0]", "tolerations with operator Exists take no value"),
+     ({"tolerations": [{"effect": "NoSchedule"}]},
+      "spec.tolerations[0]", "tolerations with operator Equal need a key"),
+     ({"tolerations": [{"key": "k", "effect": "Sometimes"}]},
+      "spec.tolerations[0].effect", 'Unsupported value: "Sometimes"')],
 )
 def test_invalid_profiles_are_rejected(spec_over: dict[str, Any], field: str,
                                        message: str) -> None:
