@@ -108,6 +108,9 @@ def kubelet_configuration(node: NodeLayout) -> dict:
         "registerWithTaints": [{"key": TAINT_KEY, "value": "true", "effect": "NoSchedule"}],
         "rotateCertificates": False, "serverTLSBootstrap": False,
         "maxPods": 30, "containerLogMaxSize": "10Mi", "containerLogMaxFiles": 2,
+        # Not /var/log/pods: a kubelet deletes the log directories of pods it does not know,
+        # so two real nodes (a second cluster's) sharing it would delete each other's logs.
+        "podLogsDir": str(node.data_dir / "pod-logs"),
     }
 
 

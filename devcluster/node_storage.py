@@ -15,7 +15,7 @@ from node_layout import NodeLayout
 
 STORAGE_CLASS = "devcluster-real-local"
 POOL_LABEL = "arcdesk.dev/devcluster-real-pv"
-POOL_SIZE = 8
+POOL_SIZE = 32  # each e2e run and each course seat (Retain) uses one up; `up` tops up
 
 
 def storage_class() -> dict:

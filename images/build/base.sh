@@ -51,8 +51,11 @@ APT
 printf 'Acquire::Languages "none";\nAcquire::GzipIndexes "true";\n' \
   > "${rootfs}/etc/apt/apt.conf.d/docker-no-languages"
 rm -rf "${rootfs}"/var/lib/apt/lists/* "${rootfs}"/var/cache/apt/*.bin \
-  "${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/var/log/* "${rootfs}"/usr/share/doc/*/changelog* \
-  "${rootfs}"/usr/share/man/* "${rootfs}"/usr/share/info/* "${rootfs}"/usr/share/locale/*/
+  "${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/var/log/* "${rootfs}"/usr/share/doc/*/changelog*
+# Files only: maintainer scripts expect the directories (default-jre's update-alternatives
+# links into /usr/share/man/man1 and fails without it, as on Debian's slim images).
+find "${rootfs}"/usr/share/man "${rootfs}"/usr/share/info "${rootfs}"/usr/share/locale \
+  ! -type d ! -name locale.alias -delete
 tar --numeric-owner --xattrs -C "${rootfs}" -cf "${tarball}.partial" .
 mv "${tarball}.partial" "${tarball}"
 find "${cache}" -maxdepth 1 -name "debian-${SUITE}-*.tar" ! -name "$(basename "${tarball}")" -delete

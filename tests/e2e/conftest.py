@@ -57,6 +57,17 @@ def real_node(kubectl: kube_helpers.Kubectl) -> dict:
     return node
 
 
+@pytest.fixture(scope="session")
+def local_volumes(kubectl: kube_helpers.Kubectl, real_node: dict) -> int:
+    """Unclaimed local volumes on the real node (Retain: each claim uses one up for good)."""
+    volumes = kubectl.get_json("pv", "-l", f"arcdesk.dev/devcluster-real-pv={NODE_NAME}")
+    free = sum(1 for pv in volumes["items"] if not pv["spec"].get("claimRef"))
+    if free < 4:
+        pytest.fail(f"only {free} unclaimed local PersistentVolumes on {NODE_NAME}: "
+                    "run `make realnode-up` to top the pool up")
+    return free
+
+
 def import_image(builder: list[str]) -> str:
     """Run an image builder (prints "<tarball>\\t<name>"), import the result, return the name."""
     built = subprocess.run(builder, capture_output=True, text=True, timeout=3600)

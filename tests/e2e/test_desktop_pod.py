@@ -47,7 +47,8 @@ def base_desktop_image(real_node: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def seat(kubectl: Kubectl, base_desktop_image: str) -> Iterator[DesktopSeat]:
+def seat(kubectl: Kubectl, base_desktop_image: str, local_volumes: int,
+         ) -> Iterator[DesktopSeat]:
     namespace = f"e2e-desk-{secrets.token_hex(3)}"
     kubectl.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {
         "name": namespace, "labels": {"pod-security.kubernetes.io/enforce": "restricted",

@@ -34,7 +34,8 @@ def finished(kubectl: Kubectl, namespace: str, name: str) -> dict:
 
 
 def test_home_on_a_local_volume_is_writable_and_survives_the_pod(
-        kubectl: Kubectl, real_node: dict, busybox_image: str, namespace: str) -> None:
+        kubectl: Kubectl, real_node: dict, busybox_image: str, namespace: str,
+        local_volumes: int) -> None:
     kubectl.apply({
         "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "home"},
         "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "devcluster-real-local",
