@@ -24,6 +24,7 @@ def pause_pod(name: str, security: dict[str, Any] | None = None) -> dict[str, An
             "containers": [{"name": "main", "image": "registry.invalid/pause:1",
                             "securityContext": security or RESTRICTED_CONTAINER_SECURITY}],
             "tolerations": [{"operator": "Exists"}],
+            "nodeSelector": {"type": "kwok"},  # never the real node: this image does not exist
         },
     }
 
