@@ -1,0 +1,23 @@
+# `make demo`: the devcluster with its real node, the locally built desktop image, the operator
+# and the gateway in the background, and a two-seat course whose links it prints.
+# Included by the top-level Makefile; targets run from the repository root.
+
+DEMO_PY := .venv/bin/python
+# When `make demo` started, so the demo can say how long the first link took.
+DEMO_T0 := $(shell date +%s.%N)
+
+.PHONY: demo demo-deps demo-status demo-down
+
+demo-deps:  ## the gateway serves Debian's noVNC (installed once; desktop-deps has it too)
+	@test -e /usr/share/novnc/vnc.html || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends novnc; }
+
+demo: override PROFILE = base
+demo: setup demo-deps realnode-up image-import  ## the demo: a real course on the real node; prints the links
+	@ARCDESK_DEMO_T0=$(DEMO_T0) $(DEMO_PY) devcluster/demo.py up
+
+demo-status:  ## the demo's operator and gateway (pid, RSS, CPU) and its desktop pods
+	@$(DEMO_PY) devcluster/demo.py status
+
+demo-down:  ## stop the demo: course namespace, gateway, operator (the devcluster keeps running)
+	@$(DEMO_PY) devcluster/demo.py down
