@@ -1,0 +1,180 @@
+"""The whole story on real parts: `make demo`'s stack (operator, gateway, the demo course on
+the devcluster's real node) and headless Chromium as the trainee and as the instructor.
+
+A trainee opens their link, sees their XFCE desktop, opens a terminal with Ctrl+Alt+T and
+writes a file into their home; the desktop pod is deleted, the operator recreates it, and
+the same link shows a fresh desktop whose terminal still finds the file. The instructor's
+page shows the seat's live thumbnail; its view-only page shows the screen and ignores input.
+
+What the desktop shows is judged by pixels: an open terminal is a large black area, and a
+terminal cleared to white (``printf '\\e[107m\\e[2J'``) is a large white one — the story's
+commands draw white only when what they check holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageChops
+
+from tests.cluster.kube_helpers import wait_for
+from tests.desktop import harness
+from tests.e2e.stack import RunningCourse, demo_stack
+
+__all__ = ["demo_stack"]  # the fixture, shared with `make demo`'s launcher
+
+WHITE_SCREEN = r"printf '\e[107m\e[2J'"  # clear the terminal to bright white
+TERMINAL_SHARE = 0.15  # an 80x24 terminal covers ~28% of the 1280x800 desktop
+SCREEN = "#screen canvas"
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Debian's Chromium (never a downloaded one) with a fresh profile; the trainee and the
+    instructor cookies live side by side in it, as in one person's browser."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(harness.CHROMIUM).exists():
+        pytest.fail(f"{harness.CHROMIUM} missing: run `make desktop-deps` (Debian chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=harness.CHROMIUM,
+            headless=True, args=harness.CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def canvas_png(page: Any, selector: str = SCREEN) -> bytes:
+    data_url = page.evaluate(
+        "(sel) => { const el = document.querySelector(sel);"
+        " if (el instanceof HTMLCanvasElement) return el.toDataURL('image/png');"
+        " const c = document.createElement('canvas');"
+        " c.width = el.naturalWidth; c.height = el.naturalHeight;"
+        " c.getContext('2d').drawImage(el, 0, 0); return c.toDataURL('image/png'); }",
+        selector)
+    return base64.b64decode(str(data_url).split(",", 1)[1])
+
+
+def _channels(png: bytes) -> tuple[Image.Image, Image.Image]:
+    """Per pixel, the brightest and the darkest of its red, green and blue."""
+    r, g, b = Image.open(io.BytesIO(png)).convert("RGB").split()
+    return (ImageChops.lighter(ImageChops.lighter(r, g), b),
+            ImageChops.darker(ImageChops.darker(r, g), b))
+
+
+def black(png: bytes) -> float:
+    """The share of black pixels (a terminal's background)."""
+    brightest = _channels(png)[0].histogram()
+    return sum(brightest[:24]) / sum(brightest)
+
+
+def white(png: bytes) -> float:
+    """The share of white pixels (a terminal cleared to white)."""
+    darkest = _channels(png)[1].histogram()
+    return sum(darkest[246:]) / sum(darkest)
+
+
+def open_desktop(page: Any, link: str) -> None:
+    """A trainee's way in: the link, the course page, Connect, the drawn desktop."""
+    page.goto(link)
+    page.click("#connect")
+    page.wait_for_function("() => document.body.dataset.state === 'connected'", timeout=20000)
+    problems: list[str] = ["not looked yet"]
+    deadline = time.monotonic() + 30
+    while problems and time.monotonic() < deadline:  # the first frames may predate XFCE
+        problems = harness.desktop_problems(canvas_png(page))
+        time.sleep(0.3)
+    assert not problems, f"the canvas behind the trainee link is not the desktop: {problems}"
+
+
+def open_terminal(page: Any) -> None:
+    """Ctrl+Alt+T, as on any XFCE desktop; the terminal takes the keyboard."""
+    before = black(canvas_png(page))
+    page.locator(SCREEN).click(position={"x": 1200, "y": 760})  # the wallpaper: keys to noVNC
+    page.keyboard.press("Control+Alt+t")
+    wait_for("a terminal window on the desktop",
+             lambda: black(canvas_png(page)) > before + TERMINAL_SHARE, timeout=20)
+
+
+def run_in_terminal(page: Any, command: str) -> None:
+    page.keyboard.type(command + "\n")
+
+
+def wait_white(page: Any, baseline: float, what: str, selector: str = SCREEN,
+               timeout: float = 20) -> None:
+    wait_for(what, lambda: white(canvas_png(page, selector)) > baseline + TERMINAL_SHARE,
+             timeout=timeout, interval=0.5)
+
+
+def test_a_file_written_in_the_desktop_outlives_its_pod(
+        demo_stack: RunningCourse, chromium: Any) -> None:
+    seat, note = "seat-001", f"kept-{secrets.token_hex(4)}"
+    first = demo_stack.ready_pod(seat)
+    page = chromium.new_page()
+    open_desktop(page, demo_stack.links.trainees[seat])
+    open_terminal(page)
+    run_in_terminal(page, f"echo {note} > ~/story.txt")
+    wait_for("the typed command to write ~/story.txt in the pod",
+             lambda: demo_stack.home_file(seat, "story.txt") == f"{note}\n", timeout=20)
+
+    demo_stack.kubectl.run("delete", "pod", first["metadata"]["name"], "-n",
+                           demo_stack.namespace, "--wait=true")
+    demo_stack.ready_pod(seat, other_than=first["metadata"]["uid"])  # the operator's repair
+
+    open_desktop(page, demo_stack.links.trainees[seat])  # same link, a new desktop
+    open_terminal(page)
+    baseline = white(canvas_png(page))
+    run_in_terminal(page, f"grep -qx {note} ~/story.txt && {WHITE_SCREEN}")
+    wait_white(page, baseline, "the new desktop's terminal to find ~/story.txt (white)")
+    assert demo_stack.home_file(seat, "story.txt") == f"{note}\n"
+    page.close()
+
+
+def test_instructor_sees_the_seat_live_and_view_only_ignores_input(
+        demo_stack: RunningCourse, chromium: Any) -> None:
+    seat = "seat-002"
+    card = f"li.seat-card[data-seat='{seat}']"
+    instructor = chromium.new_page()
+    instructor.goto(demo_stack.links.instructor)
+    instructor.wait_for_function(
+        "() => [...document.querySelectorAll('img.thumb')]"
+        ".every(img => img.complete && img.naturalWidth === 320)", timeout=20000)
+    assert instructor.locator("li.seat-card").count() == 2
+    thumbnail = wait_for("the seat's thumbnail to show its desktop", lambda: (
+        png if not harness.desktop_problems(png := canvas_png(instructor, f"{card} img.thumb"))
+        else None), timeout=20, interval=1)
+
+    trainee = chromium.new_page()
+    open_desktop(trainee, demo_stack.links.trainees[seat])
+    open_terminal(trainee)
+    baseline = white(canvas_png(trainee))
+    run_in_terminal(trainee, WHITE_SCREEN)
+    wait_white(trainee, baseline, "the trainee's terminal cleared to white")
+    wait_white(instructor, white(thumbnail), "the instructor's thumbnail to show the white "
+               "terminal", selector=f"{card} img.thumb", timeout=30)
+
+    instructor.click(f"{card} a.view")
+    instructor.wait_for_function("() => document.body.dataset.state === 'connected'",
+                                 timeout=20000)
+    assert instructor.locator("#screen").get_attribute("data-view-only") == "true"
+    wait_white(instructor, baseline, "the view-only page to show the trainee's screen")
+    instructor.locator(SCREEN).click(position={"x": 400, "y": 300})
+    run_in_terminal(instructor, "touch ~/view-only-was-here")
+    time.sleep(1)
+    # The control: the same keys from the trainee's page arrive (after the instructor's).
+    run_in_terminal(trainee, "touch ~/trainee-was-here")
+    wait_for("the trainee's keys to reach the desktop",
+             lambda: demo_stack.home_file(seat, "trainee-was-here") is not None, timeout=20)
+    assert demo_stack.home_file(seat, "view-only-was-here") is None, \
+        "keys typed on the view-only page reached the desktop"
+    instructor.close()
+    trainee.close()
