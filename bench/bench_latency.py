@@ -34,7 +34,6 @@ def _figures(samples: list[float]) -> dict[str, Any]:
 async def _measure() -> dict[str, Any]:
     async with Cluster() as cluster:
         namespace = await cluster.namespace("latency")
-        await cluster.ensure_volumes(SEATS + STEP * ROUNDS + 50)
         operator = Operator([namespace])
         await asyncio.to_thread(operator.start)
         course = await Course.watch(cluster, namespace, "lat")
@@ -51,8 +50,8 @@ async def _measure() -> dict[str, Any]:
                 repair += await course.repair(STEP, rng)
                 await operator.settle(quiet=2.0)
         finally:
-            await course.stop()
             await asyncio.to_thread(operator.stop)
+            await course.stop()
     return {
         "benchmark": f"change latency on a running {SEATS}-seat course",
         "seats": SEATS, "rounds": ROUNDS, "step": STEP,

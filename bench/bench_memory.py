@@ -53,7 +53,6 @@ async def _churn(course: Course, seconds: float) -> dict[str, Any]:
 async def _measure() -> dict[str, Any]:
     async with Cluster() as cluster:
         namespace = await cluster.namespace("memory")
-        await cluster.ensure_volumes(SEATS + STEP + 50)
         operator = Operator([namespace])
         await asyncio.to_thread(operator.start)
         course = await Course.watch(cluster, namespace, "mem")
@@ -70,8 +69,8 @@ async def _measure() -> dict[str, Any]:
             rss_after = rss_mib(operator.pid)
         finally:
             sampler.cancel()
-            await course.stop()
             await asyncio.to_thread(operator.stop)
+            await course.stop()
     return {
         "benchmark": f"operator RSS with a {SEATS}-seat course Ready, and its growth over "
                      "a churn",

@@ -46,7 +46,6 @@ COURSE = "prov"
 
 async def _operator_run(cluster: Cluster, seats: int, idle: bool) -> dict[str, Any]:
     namespace = await cluster.namespace("prov-op")
-    await cluster.ensure_volumes(seats + 50)
     operator = Operator([namespace])
     await asyncio.to_thread(operator.start)
     tracker = await cluster.seats(namespace)
@@ -73,8 +72,8 @@ async def _operator_run(cluster: Cluster, seats: int, idle: bool) -> dict[str, A
             result["idle"] = await _idle(cluster, operator)
         return result
     finally:
-        await tracker.stop()
         await asyncio.to_thread(operator.stop)
+        await tracker.stop()
         await cluster.cleanup()
 
 
@@ -91,7 +90,6 @@ async def _idle(cluster: Cluster, operator: Operator) -> dict[str, Any]:
 
 async def _raw_run(cluster: Cluster, seats: int) -> dict[str, Any]:
     namespace = await cluster.namespace("prov-raw")
-    await cluster.ensure_volumes(seats + 50)
     tracker = await cluster.seats(namespace)
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter, like the operator's
     ours, theirs = spawn.Pipe()
@@ -121,10 +119,10 @@ async def _raw_run(cluster: Cluster, seats: int) -> dict[str, Any]:
                 "apiserver_writes": arcdesk_writes(api_before,
                                                    await cluster.api.apiserver_writes())}
     finally:
-        await tracker.stop()
         process.join(30)
         if process.is_alive():
             process.kill()
+        await tracker.stop()
         await cluster.cleanup()
 
 

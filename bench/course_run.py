@@ -1,7 +1,7 @@
 """What the operator benchmarks share: a DesktopProfile and namespaces of their own on the
 devcluster, the operator as a user runs it, watches that see seats and pods become ready,
-and cleanup that leaves the cluster as it was found (namespaces gone, the PVs their homes
-bound deleted, the PV pool topped up again).
+and cleanup that leaves the cluster as it was found (namespaces gone, and the PVs their
+homes were given gone too).
 
 Knobs (environment): ``ARCDESK_BENCH_QUICK=1`` shrinks every benchmark for a trial run
 (small courses, short churn and idle windows; results go to ``<name>-quick.json``).
@@ -14,14 +14,16 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from arcdesk import conditions, labels
+from arcdesk.kube import ApiError
 from bench import percentile, write_result
 from bench.kubeapi import KUBECONFIG, REPO, Api, Obj
 from tests.cluster.operator_fixture import TEST_IMAGE, OperatorProcess
@@ -30,7 +32,6 @@ QUICK = os.environ.get("ARCDESK_BENCH_QUICK", "") not in ("", "0")
 COURSES = f"/apis/{labels.API_VERSION}/namespaces/{{ns}}/courses"
 SEATS = f"/apis/{labels.API_VERSION}/namespaces/{{ns}}/seats"
 PODS = "/api/v1/namespaces/{ns}/pods"
-PV_POOL_LABEL = "arcdesk.dev/devcluster-pv"  # devcluster/resources.py
 LOGS = REPO / ".devcluster" / "logs"
 
 
@@ -88,6 +89,7 @@ class Tracker:
         self._changed = changed or asyncio.Event()  # shared: wake on either of two watches
         self._listed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.errors: list[str] = []  # watch errors survived (they are worth a look)
 
     async def start(self) -> Tracker:
         self._task = asyncio.create_task(self._run())
@@ -101,10 +103,24 @@ class Tracker:
                 await self._task
 
     async def _run(self) -> None:
+        """Follow the watch; after an error (the API server restarting) list again."""
+        while True:
+            try:
+                await self._follow()
+            except (aiohttp.ClientError, ApiError, TimeoutError, ValueError) as error:
+                self.errors.append(f"{type(error).__name__}: {error}"[:200])
+                await asyncio.sleep(1)
+
+    async def _follow(self) -> None:
+        listed: set[str] = set()
         async for kind, obj in self._api.list_and_watch(self._path):
-            if kind == "SYNCED":
+            if kind == "SYNCED":  # drop what was deleted while no watch was open
+                for name in set(self.uid) - listed:
+                    self._update("DELETED", {"metadata": {"name": name}})
+                listed.clear()
                 self._listed.set()
             else:
+                listed.add(obj["metadata"]["name"])
                 self._update(kind, obj)
             self._changed.set()
 
@@ -209,22 +225,11 @@ class Cluster:
         return sum(int(e.get("deprecatedCount") or (e.get("series") or {}).get("count") or 1)
                    for e in (found or {}).get("items", ()))
 
-    async def ensure_volumes(self, needed: int) -> None:
-        """Top the devcluster's PV pool up when fewer than ``needed`` volumes are free."""
-        found = await self.api.request("GET", "/api/v1/persistentvolumes",
-                                       params={"labelSelector": f"{PV_POOL_LABEL}=true"})
-        free = sum(1 for pv in (found or {}).get("items", ())
-                   if not pv["spec"].get("claimRef")
-                   and (pv.get("status") or {}).get("phase") == "Available")
-        if free < needed:
-            await topup_volumes()
-
     async def cleanup(self) -> None:
-        """Delete our namespaces and wait until they are gone, then the PVs their homes
-        had bound (reclaim policy Retain: released, never reused), then top the pool up."""
+        """Delete our namespaces and wait until they are gone, then until the PVs their
+        homes were provisioned are gone (a Released PV of reclaim policy Retain, from a
+        static pool, is deleted here: it would never be reused)."""
         gone, self.namespaces = self.namespaces, []
-        if not gone:
-            return
         for name in gone:
             await self.api.request("DELETE", f"/api/v1/namespaces/{name}")
         deadline = time.monotonic() + 900
@@ -233,22 +238,20 @@ class Cluster:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"namespace {name} still there after 15 minutes")
                 await asyncio.sleep(2)
-        found = await self.api.request("GET", "/api/v1/persistentvolumes",
-                                       params={"labelSelector": f"{PV_POOL_LABEL}=true"})
-        for pv in (found or {}).get("items", ()):
-            if (pv["spec"].get("claimRef") or {}).get("namespace") in gone:
-                await self.api.request("DELETE",
-                                       f"/api/v1/persistentvolumes/{pv['metadata']['name']}")
-        await topup_volumes()
+        while gone and (left := await self._volumes_of(gone)):
+            for pv in left:
+                if pv["spec"].get("persistentVolumeReclaimPolicy") == "Retain" \
+                        and (pv.get("status") or {}).get("phase") == "Released":
+                    await self.api.request(
+                        "DELETE", f"/api/v1/persistentvolumes/{pv['metadata']['name']}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(left)} PVs of {gone} still there after 15 minutes")
+            await asyncio.sleep(2)
 
-
-async def topup_volumes() -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(REPO / "devcluster" / "cluster.py"), "topup-pvs", cwd=REPO,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, err = await process.communicate()
-    if process.returncode != 0:
-        raise RuntimeError(f"cluster.py topup-pvs failed: {err.decode()[-500:]}")
+    async def _volumes_of(self, namespaces: list[str]) -> list[Obj]:
+        found = await self.api.request("GET", "/api/v1/persistentvolumes")
+        return [pv for pv in (found or {}).get("items", ())
+                if (pv["spec"].get("claimRef") or {}).get("namespace") in namespaces]
 
 
 class Operator(OperatorProcess):

@@ -11,6 +11,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +116,12 @@ class Api:
                                 "resourceVersion", params["resourceVersion"])
                             yield event["type"], event["object"]
 
-    async def apiserver_writes(self) -> Counter[WriteKey]:
+    async def apiserver_writes(self) -> Snapshot:
         """The API server's apiserver_request_total for write verbs, cluster-wide."""
-        counts: Counter[WriteKey] = Counter()
+        snapshot = Snapshot()
         for line in (await self.text("/metrics")).splitlines():
+            if line.startswith("process_start_time_seconds "):
+                snapshot.started = float(line.split()[1])
             match = _SAMPLE.match(line)
             if match is None:
                 continue
@@ -126,14 +129,22 @@ class Api:
             if found.get("verb") in WRITE_VERBS:
                 key = (found.get("group", ""), found.get("resource", ""),
                        found.get("subresource", ""), found["verb"])
-                counts[key] += int(float(match["value"]))
-        return counts
+                snapshot.writes[key] += int(float(match["value"]))
+        return snapshot
 
 
-def arcdesk_writes(before: Counter[WriteKey], after: Counter[WriteKey]) -> dict[str, int]:
+@dataclass
+class Snapshot:
+    writes: Counter[WriteKey] = field(default_factory=Counter)
+    started: float = 0.0  # the API server process's start time: counters reset with it
+
+
+def arcdesk_writes(before: Snapshot, after: Snapshot) -> dict[str, Any]:
     """Writes the API server served between two snapshots to the objects arcdesk writes,
     keyed ``resource[/subresource] VERB`` (cluster-wide: others' tests count too)."""
-    delta = after - before
+    if before.started != after.started:
+        return {"apiserver_restarted": True}
+    delta = after.writes - before.writes
     return {f"{r}{'/' + s if s else ''} {v}": n for (g, r, s, v), n in sorted(delta.items())
             if r in ARCDESK_RESOURCES and v != "PUT" and not (r == "events" and g)
             and (not s or (s == "status" and r in OWN_STATUS))}
