@@ -2,7 +2,7 @@
 the locally built image, a two-seat course on the devcluster's real node, and its links.
 
     .venv/bin/python devcluster/demo.py up       # after realnode-up and image-import
-    .venv/bin/python devcluster/demo.py status   # pids, RSS, CPU, pods
+    .venv/bin/python devcluster/demo.py status   # RSS and CPU of every component
     .venv/bin/python devcluster/demo.py down     # course namespace, gateway, operator gone
 
 `up` is idempotent: processes still running from an earlier `up` are kept. Pids and logs
@@ -297,17 +297,79 @@ def up(stack: Stack, started: float) -> None:
     print("Stop it with `make demo-down`.")
 
 
-def status(stack: Stack) -> None:
-    for process in (stack.operator, stack.gateway):
-        pid = process.pid()
-        if pid is None:
-            print(f"{process.name:<9} not running")
-            continue
-        ps = subprocess.run(["ps", "-o", "rss=,pcpu=", "-p", str(pid)], capture_output=True,
-                            text=True).stdout.split()
-        print(f"{process.name:<9} pid {pid}  RSS {int(ps[0]) // 1024} MiB  CPU {ps[1]}% "
-              f"(average since start)")
-    print(stack.kubectl("get", "pods", "-n", stack.namespace, "-o", "wide"), end="")
+CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+def _pids_of(name: str) -> list[int]:
+    try:
+        pid = int((STATE / "pids" / f"{name}.pid").read_text())
+    except (OSError, ValueError):
+        return []
+    return [pid] if _start_time(pid) is not None else []
+
+
+def _every_pid() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def stack_processes(stack: Stack) -> dict[str, list[int]]:
+    """Every process of the demo by component: control plane, node, pods, operator, gateway."""
+    found = {name: _pids_of(name) for name in (*CONTROL_PLANE, "containerd", "kubelet")}
+    config = _read(str(STATE / "realnode" / "containerd.toml"))
+    socket_path = config.split('address = "', 1)[1].split('"', 1)[0] if "address" in config else "?"
+    every = _every_pid()
+    found["containerd-shims"] = [p for p in every if "containerd-shim" in
+                                 _read(f"/proc/{p}/cmdline") and socket_path in
+                                 _read(f"/proc/{p}/cmdline")]
+    pods = json.loads(stack.kubectl("get", "pods", "-n", stack.namespace, "-o", "json"))["items"]
+    for pod in pods:
+        mark = f"pod{pod['metadata']['uid']}"
+        found[f"pod {pod['metadata']['name']}"] = [
+            p for p in every if mark in _read(f"/proc/{p}/cgroup")]
+    found["operator"] = [p for p in [stack.operator.pid()] if p]
+    found["gateway"] = [p for p in [stack.gateway.pid()] if p]
+    return found
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = _read(f"/proc/{pid}/stat").rsplit(")", 1)[-1].split()
+    return int(fields[11]) + int(fields[12]) if len(fields) > 12 else 0
+
+
+def _memory_kib(pid: int) -> tuple[int, int]:
+    """RSS and PSS (shared pages split between their users, so sums do not double-count)."""
+    found = {}
+    for line in _read(f"/proc/{pid}/smaps_rollup").splitlines():
+        key, _, value = line.partition(":")
+        if key in ("Rss", "Pss"):
+            found[key] = int(value.split()[0])
+    return found.get("Rss", 0), found.get("Pss", 0)
+
+
+def status(stack: Stack, seconds: float) -> None:
+    """Memory now and CPU over ``seconds`` of every component (CPU: % of one core)."""
+    groups = stack_processes(stack)
+    before = {p: _cpu_ticks(p) for pids in groups.values() for p in pids}
+    time.sleep(seconds)
+    ticks = os.sysconf("SC_CLK_TCK") * seconds / 100
+    totals = [0.0, 0.0, 0.0]
+    print(f"{'component':<28}{'procs':>6}{'RSS MiB':>9}{'PSS MiB':>9}{'CPU %':>7}")
+    for name, pids in groups.items():
+        memory = [_memory_kib(p) for p in pids]
+        row = [sum(m[0] for m in memory) / 1024, sum(m[1] for m in memory) / 1024,
+               sum(_cpu_ticks(p) - before.get(p, 0) for p in pids) / ticks]
+        totals = [t + r for t, r in zip(totals, row, strict=True)]
+        print(f"{name:<28}{len(pids):>6}{row[0]:>9.0f}{row[1]:>9.0f}{row[2]:>7.1f}")
+    print(f"{'total':<28}{'':>6}{totals[0]:>9.0f}{totals[1]:>9.0f}{totals[2]:>7.1f}")
+    print(f"(CPU over {seconds:.0f}s; control plane and node are shared with anything else "
+          "on the devcluster)")
 
 
 def down(stack: Stack) -> None:
@@ -325,11 +387,12 @@ def down(stack: Stack) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "status", "down"])
+    parser.add_argument("--seconds", type=float, default=10, help="status: CPU sample length")
     args = parser.parse_args()
     started = float(os.environ.get("ARCDESK_DEMO_T0") or time.time())
     stack = Stack()
     try:
-        {"up": lambda: up(stack, started), "status": lambda: status(stack),
+        {"up": lambda: up(stack, started), "status": lambda: status(stack, args.seconds),
          "down": lambda: down(stack)}[args.command]()
     except DemoError as error:
         print(f"demo: error: {error}", file=sys.stderr)
