@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run a real Kubernetes control plane with KWOK nodes on this machine.
 
-    python3 devcluster/cluster.py up [--real-node]|down [--wipe]|status|topup-pvs
+    python3 devcluster/cluster.py up [--real-node]|down [--wipe]|status
 
 Binaries come from devcluster/build.sh (cached in ~/.cache/arcdesk/devcluster);
 state (pki, kubeconfig, logs, pids) lives in <repo>/.devcluster; PVs are provisioned on
@@ -218,7 +218,7 @@ def real_node_down(layout: Layout, wipe: bool) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["up", "down", "status", "topup-pvs"])
+    parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--wipe", action="store_true", help="down: also delete etcd data")
     parser.add_argument("--real-node", action="store_true",
                         help="up: also start the real node arcdesk-real-0")
@@ -232,8 +232,6 @@ def main() -> int:
         elif args.command == "down":
             real_node_down(layout, args.wipe)
             down(layout, args.wipe)
-        elif args.command == "topup-pvs":  # kept until bench/ stops calling it
-            say("PVs are provisioned on demand; nothing to top up")
         else:
             return status(layout)
     except (DevclusterError, RuntimeError) as error:
