@@ -6,10 +6,10 @@ PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 export PATH := $(CURDIR)/.devcluster/bin:$(PATH)
 
-.PHONY: setup lint test test-unit test-cluster test-desktop bench demo demo-down clean help
+.PHONY: setup lint test test-unit test-cluster test-desktop bench clean help
 
 help:
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,4 @@ clean: ## remove the venv and caches inside the clone (not ~/.cache/arcdesk)
 include devcluster/devcluster.mk
 include devcluster/realnode.mk
 include images/desktop/desktop.mk
+include devcluster/demo.mk
