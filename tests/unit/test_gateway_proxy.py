@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import socket
-from collections.abc import AsyncIterator
+import tracemalloc
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,10 +39,13 @@ async def echo(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 @asynccontextmanager
-async def echo_server() -> AsyncIterator[int]:
+async def echo_server(handler: Handler = echo) -> AsyncIterator[int]:
     app = web.Application()
-    app.router.add_get("/websockify", echo)
+    app.router.add_get("/websockify", handler)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -57,12 +62,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run(course: CourseFixture, scenario: Any, upstream: bool = True) -> Any:
+def run(course: CourseFixture, scenario: Any, upstream: bool = True,
+        desktop: Handler = echo) -> Any:
     gw = new_gateway()
 
     async def main() -> None:
         if upstream:
-            async with echo_server() as port:
+            async with echo_server(desktop) as port:
                 load(gw.index, course, novnc=port)
                 async with client_for(gw) as client:
                     await scenario(client, gw)
@@ -98,6 +104,44 @@ def test_frames_flow_both_ways_and_are_counted() -> None:
         await ws.close()
 
     run(course, scenario)
+
+
+FLOOD = 256 * 2**20
+
+
+def test_a_browser_that_stops_reading_stalls_the_desktop_instead_of_filling_the_gateway() -> None:
+    course = make_course()
+    sent = 0
+
+    async def flood(request: web.Request) -> web.WebSocketResponse:
+        nonlocal sent
+        ws = web.WebSocketResponse(protocols=("binary",))
+        await ws.prepare(request)
+        block = bytes(2**20)
+        with contextlib.suppress(ConnectionError):
+            while sent < FLOOD:
+                await ws.send_bytes(block)
+                sent += len(block)
+        return ws
+
+    async def scenario(client: Client, gw: Any) -> None:
+        tracemalloc.start()
+        try:
+            ws = await open_seat_socket(client, course)  # and never reads
+            before, last = tracemalloc.get_traced_memory()[0], -1
+            for _ in range(40):  # until the desktop's sends stall
+                if sent == last:
+                    break
+                last = sent
+                await asyncio.sleep(0.25)
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert sent < FLOOD // 2, "the desktop kept sending: something buffers without bound"
+        assert held < 16 * 2**20, f"{held} bytes held in memory for a browser that reads nothing"
+        await ws.close()
+
+    run(course, scenario, desktop=flood)
 
 
 def test_socket_needs_our_origin_and_ignores_any_upstream_in_the_request() -> None:

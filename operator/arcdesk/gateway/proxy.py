@@ -1,18 +1,21 @@
 """The WebSocket proxy between a browser's noVNC and a seat's websockify, and the registry
 that closes open connections when their token is revoked or their seat deleted.
 
-Backpressure: each direction awaits ``send_bytes`` (which waits for the peer's socket to
-drain past aiohttp's write buffer limit) before reading the next frame, and aiohttp stops
-reading a socket whose unread frames exceed its queue limit, so a slow browser slows the
-desktop's stream instead of growing memory.
+Backpressure: each direction sends a frame before reading the next; a frame is written
+straight to the browser's socket only while nothing waits in its write buffer, otherwise it
+goes through ``send_bytes``, which waits for the socket to drain; and aiohttp stops reading a
+socket whose unread frames exceed its queue limit. So a slow browser slows the desktop's
+stream instead of growing memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import struct
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import aiohttp
 from aiohttp import WSMsgType, web
@@ -77,9 +80,50 @@ class ConnectionRegistry:
         await asyncio.gather(*(c.close() for c in list(self._open)), return_exceptions=True)
 
 
+class _Target(Protocol):
+    def send_bytes(self, data: bytes) -> Awaitable[None]: ...
+
+    def send_str(self, data: str) -> Awaitable[None]: ...
+
+
+_SHORT, _MEDIUM, _LONG = struct.Struct("!BB"), struct.Struct("!BBH"), struct.Struct("!BBQ")
+_FIN_BINARY = 0x82
+
+
+def _binary_frame_header(size: int) -> bytes:
+    """RFC 6455 header of one unmasked, final binary frame of ``size`` payload bytes."""
+    if size < 126:
+        return _SHORT.pack(_FIN_BINARY, size)
+    if size < 1 << 16:
+        return _MEDIUM.pack(_FIN_BINARY, 126, size)
+    return _LONG.pack(_FIN_BINARY, 127, size)
+
+
+class _BrowserSink:
+    """Frames to the browser. While its socket takes everything, a binary frame is written
+    in one piece (aiohttp writes a header and a payload over 16 KiB separately: two sends,
+    and two wakeups of the reader); once anything is left buffered, ``send_bytes`` (with
+    ``writer_limit=0``) waits for the drain. Whole frames keep aiohttp's pings and close
+    frame between ours."""
+
+    def __init__(self, browser: web.WebSocketResponse, request: web.Request) -> None:
+        self._browser = browser
+        self._request = request
+
+    async def send_bytes(self, data: bytes) -> None:
+        transport = self._request.transport
+        if (transport is None or transport.is_closing() or self._browser.closed
+                or transport.get_write_buffer_size()):
+            await self._browser.send_bytes(data)
+        else:
+            transport.write(_binary_frame_header(len(data)) + data)
+
+    async def send_str(self, data: str) -> None:
+        await self._browser.send_str(data)
+
+
 async def _pump(source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
-                target: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
-                count: Callable[[int], None]) -> None:
+                target: _Target, count: Callable[[int], None]) -> None:
     async for message in source:
         if message.type == WSMsgType.BINARY:
             await target.send_bytes(message.data)
@@ -109,7 +153,8 @@ async def relay(request: web.Request, upstream: aiohttp.ClientWebSocketResponse,
                 connection: Connection, registry: ConnectionRegistry,
                 metrics: GatewayMetrics) -> web.WebSocketResponse:
     """Upgrade the browser's request and relay frames both ways until either side closes."""
-    browser = web.WebSocketResponse(protocols=SUBPROTOCOLS, compress=False, heartbeat=30.0)
+    browser = web.WebSocketResponse(protocols=SUBPROTOCOLS, compress=False, heartbeat=30.0,
+                                    writer_limit=0)
     connection.sockets += [browser, upstream]
     registry.add(connection)
     try:
@@ -119,7 +164,8 @@ async def relay(request: web.Request, upstream: aiohttp.ClientWebSocketResponse,
         to_desktop = metrics.bytes_proxied.labels("to_desktop").inc
         to_browser = metrics.bytes_proxied.labels("to_browser").inc
         pumps = [asyncio.ensure_future(_pump(browser, upstream, to_desktop)),
-                 asyncio.ensure_future(_pump(upstream, browser, to_browser))]
+                 asyncio.ensure_future(_pump(upstream, _BrowserSink(browser, request),
+                                             to_browser))]
         await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
         for pump in pumps:
             pump.cancel()
