@@ -16,7 +16,7 @@ demo: override PROFILE = base
 demo: setup demo-deps realnode-up image-import  ## the demo: a real course on the real node; prints the links
 	@ARCDESK_DEMO_T0=$(DEMO_T0) $(DEMO_PY) devcluster/demo.py up
 
-demo-status:  ## RSS and CPU (10 s sample) of every process of the demo: control plane, node, desktops, operator, gateway
+demo-status:  ## RSS, PSS and CPU (10 s sample) of every process of the demo: control plane, node, desktops, operator, gateway
 	@$(DEMO_PY) devcluster/demo.py status
 
 demo-down:  ## stop the demo: course namespace, gateway, operator (the devcluster keeps running)
