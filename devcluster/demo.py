@@ -264,10 +264,31 @@ class Stack:
         for seat in trainees:
             shadow = json.loads(self.arcdesk("seats", "shadow", course, seat, *ns, "-o", "json"))
             views[seat], instructor = str(shadow["view"]), str(shadow["instructor"])
+        # Probing a link the gateway does not know yet counts against 127.0.0.1's failed
+        # attempts (the browser's too): wait for its index first, then open each link once.
+        wanted = {"courses": 1, "seats": len(trainees), "credentials": len(trainees),
+                  "endpointslices": len(trainees)}
+        wait_for("the gateway to index the course's seats", lambda: all(
+            self.gateway_indexed().get(kind, 0) >= n for kind, n in wanted.items()), timeout=30)
         for link in [*trainees.values(), instructor]:
-            wait_for("the gateway to know the course's links",
-                     lambda link=link: http_status(link) == 200, timeout=30)
+            if http_status(link) != 200:
+                raise DemoError(f"the gateway does not open {link.rsplit('/', 2)[0]}/...: see "
+                                f"{self.gateway.log}")
         return Links(trainees, instructor, views)
+
+    def gateway_indexed(self) -> dict[str, float]:
+        """The gateway's arcdesk_gateway_indexed_objects by kind (from /metrics)."""
+        try:
+            with urllib.request.urlopen(f"{self.gateway_url}/metrics", timeout=5) as response:
+                text = response.read().decode()
+        except OSError:
+            return {}
+        found = {}
+        for line in text.splitlines():
+            if line.startswith('arcdesk_gateway_indexed_objects{kind="'):
+                kind = line.split('"')[1]
+                found[kind] = float(line.rsplit(" ", 1)[1])
+        return found
 
     def delete_namespace(self, timeout: float = 180) -> None:
         self.kubectl("delete", "namespace", self.namespace, "--ignore-not-found",
