@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from oci_layout import cache_dir, write_image_tarball  # noqa: E402
+from oci_layout import cache_dir, write_image_tarball
 
 BUSYBOX = Path("/bin/busybox")
 

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from oci_layout import cache_dir  # noqa: E402
+from oci_layout import cache_dir
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent

@@ -99,13 +99,14 @@ def _desktop_env(course: Course, profile: Profile, trainee: Trainee) -> list[dic
     materials = [{"git": {"url": m.url, "ref": m.ref, "directory": m.directory}}
                  for m in course.materials]
     apps = [{"name": a.name, "exec": a.exec, "icon": a.icon} for a in profile.apps]
+    # No ARCDESK_PROFILE: the image sets it (base/arc/bioimage decides how the home is seeded);
+    # a DesktopProfile's name is the admin's choice and says nothing about the image.
     env = {
         "HOME": labels.HOME_DIR,
         "ARCDESK_COURSE": course.name,
         "ARCDESK_COURSE_TITLE": course.title,
         "ARCDESK_SEAT": trainee.id,
         "ARCDESK_TRAINEE": trainee.display_name or trainee.id,
-        "ARCDESK_PROFILE": profile.name,
         "ARCDESK_MATERIALS": json.dumps(materials, separators=(",", ":")),
         "ARCDESK_APPS": json.dumps(apps, separators=(",", ":")),
         **dict(profile.env),
