@@ -156,9 +156,11 @@ def ensure_objects(layout: Layout) -> None:
     created_nodes = resources.ensure_nodes(kubectl(layout), config)
     resources.ensure_storage_class(kubectl(layout), config)
     removed = resources.delete_legacy_pool(kubectl(layout))
-    if created_nodes or removed:
-        say(f"created {created_nodes} KWOK nodes; removed {removed} unused static PVs "
-            "of an older devcluster (PVs are now provisioned on demand)")
+    if created_nodes:
+        say(f"created {created_nodes} KWOK nodes")
+    if removed:
+        say(f"removed {removed} unused static PVs of an older devcluster "
+            "(PVs are provisioned on demand now)")
     wait_until("KWOK nodes Ready", lambda: kwok_nodes_ready(layout, expected_node_count()),
                120, str(layout.logs / "kwok.log"))
 
