@@ -14,9 +14,20 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHER = REPO / "devcluster" / "cluster.py"
-PORTS = {"ARCDESK_APISERVER_PORT": 16443, "ARCDESK_ETCD_PORT": 22379,
-         "ARCDESK_ETCD_PEER_PORT": 22380, "ARCDESK_KCM_PORT": 20257,
-         "ARCDESK_SCHEDULER_PORT": 20259}
+PORT_VARIABLES = ("ARCDESK_APISERVER_PORT", "ARCDESK_ETCD_PORT", "ARCDESK_ETCD_PEER_PORT",
+                  "ARCDESK_KCM_PORT", "ARCDESK_SCHEDULER_PORT")
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports nothing listens on now (the kernel picks them), so no other cluster is hit."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for probe in sockets:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()
 
 
 def launcher(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -45,8 +56,9 @@ def processes_using(state: Path) -> list[str]:
 
 def test_second_cluster_up_is_idempotent_and_down_frees_everything(tmp_path: Path) -> None:
     state = tmp_path / "devcluster"
+    ports = dict(zip(PORT_VARIABLES, free_ports(len(PORT_VARIABLES)), strict=True))
     env = {**os.environ, "ARCDESK_DEVCLUSTER_DIR": str(state),
-           "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"), **{k: str(v) for k, v in PORTS.items()}}
+           "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"), **{k: str(v) for k, v in ports.items()}}
     try:
         first = launcher("up", env)
         assert first.returncode == 0, first.stdout + first.stderr
@@ -58,6 +70,6 @@ def test_second_cluster_up_is_idempotent_and_down_frees_everything(tmp_path: Pat
     finally:
         down = launcher("down", env)
     assert down.returncode == 0, down.stdout + down.stderr
-    assert [port for port in PORTS.values() if port_open(port)] == []
+    assert [port for port in ports.values() if port_open(port)] == []
     assert processes_using(state) == []
     assert not (tmp_path / "etcd").exists(), "down --wipe should delete etcd data"
