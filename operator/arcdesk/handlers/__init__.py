@@ -1,16 +1,6 @@
-"""kopf handlers, one module per kind; importing this package registers them all."""
+"""kopf handlers, one module per kind (children.py: every child kind alike); importing this
+package registers them all."""
 
-from arcdesk.handlers import (
-    claims,
-    courses,
-    lifecycle,
-    pods,
-    policies,
-    profiles,
-    seats,
-    secrets,
-    services,
-)
+from arcdesk.handlers import children, courses, lifecycle, profiles, seats
 
-__all__ = ["claims", "courses", "lifecycle", "pods", "policies", "profiles", "seats",
-           "secrets", "services"]
+__all__ = ["children", "courses", "lifecycle", "profiles", "seats"]
