@@ -41,21 +41,8 @@ def desktop_session(
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Debian Chromium (never a Playwright-downloaded browser), fresh profile."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=harness.CHROMIUM,
-            headless=True,
-            args=harness.CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},  # the 1280x800 desktop fits unscaled
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with harness.chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
 
 
 @pytest.fixture

@@ -341,3 +341,19 @@ def desktop_problems(png: bytes) -> list[str]:
     if colours < 200:
         problems.append(f"only {colours} distinct colours")
     return problems
+
+
+@contextlib.contextmanager
+def chromium(profile_dir: Path) -> Iterator[Any]:
+    """Headless Debian Chromium (never a Playwright-downloaded browser) with a fresh profile,
+    as a Playwright browser context; the 1280x800 desktop fits its viewport unscaled."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000})
+        try:
+            yield context
+        finally:
+            context.close()

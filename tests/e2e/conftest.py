@@ -99,22 +99,13 @@ def namespace(kubectl: kube_helpers.Kubectl) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Debian Chromium (as the desktop tier launches it), fresh profile."""
-    from playwright.sync_api import sync_playwright
-
+    """Headless Debian Chromium, launched as the desktop tier launches it."""
     from tests.desktop import harness
 
     if not Path(harness.CHROMIUM).exists():
         pytest.fail(f"{harness.CHROMIUM} missing: run `make desktop-deps` (Debian chromium)")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=harness.CHROMIUM,
-            headless=True, args=harness.CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000})
-        try:
-            yield context
-        finally:
-            context.close()
+    with harness.chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
 
 
 @pytest.fixture
