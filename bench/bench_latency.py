@@ -18,7 +18,7 @@ from typing import Any
 
 from bench import Row, percentile
 from bench.changes import Course
-from bench.course_run import Cluster, Operator, env_int, load_average, save
+from bench.course_run import Cluster, Operator, calm, env_int, save
 
 SEATS = env_int("ARCDESK_BENCH_LATENCY_SEATS", 1000, 50)
 ROUNDS = env_int("ARCDESK_BENCH_LATENCY_ROUNDS", 5, 2)
@@ -39,9 +39,10 @@ async def _measure() -> dict[str, Any]:
         course = await Course.watch(cluster, namespace, "lat")
         rng = random.Random(10)
         try:
+            await calm()
             ready_seconds = await course.create(SEATS)
             await operator.settle()
-            load = load_average()
+            load = await calm()
             scale_up: list[float] = []
             repair: list[float] = []
             for _ in range(ROUNDS):

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench import Row
 from bench.changes import Course
-from bench.course_run import Cluster, Operator, env_int, load_average, rss_mib, save
+from bench.course_run import Cluster, Operator, calm, env_int, rss_mib, save
 
 SEATS = env_int("ARCDESK_BENCH_MEMORY_SEATS", 1000, 50)
 CHURN_SECONDS = env_int("ARCDESK_BENCH_CHURN_SECONDS", 600, 60)
@@ -60,7 +60,7 @@ async def _measure() -> dict[str, Any]:
         sampler = asyncio.create_task(_sample(operator.pid, samples))
         try:
             rss_started = rss_mib(operator.pid)
-            load = load_average()
+            load = await calm()
             ready_seconds = await course.create(SEATS)
             await operator.settle()
             rss_ready = rss_mib(operator.pid)

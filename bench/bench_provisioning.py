@@ -29,6 +29,7 @@ from bench.course_run import (
     Cluster,
     Operator,
     Profile,
+    calm,
     env_int,
     load_average,
     rss_mib,
@@ -50,7 +51,7 @@ async def _operator_run(cluster: Cluster, seats: int, idle: bool) -> dict[str, A
     await asyncio.to_thread(operator.start)
     tracker = await cluster.seats(namespace)
     try:
-        load = load_average()
+        load = await calm()
         api_before, own_before = await cluster.api.apiserver_writes(), operator.writes()
         profile = Profile(operator.pid, f"provisioning-{seats}")
         started = time.monotonic()
@@ -101,7 +102,7 @@ async def _raw_run(cluster: Cluster, seats: int) -> dict[str, Any]:
         if not await asyncio.to_thread(ours.poll, 120):
             raise RuntimeError("the raw client process did not start")
         assert ours.recv() == "ready"
-        load = load_average()
+        load = await calm()
         api_before = await cluster.api.apiserver_writes()
         started = time.monotonic()
         ours.send("go")

@@ -56,6 +56,15 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+async def calm(below: float = 1.5, longest: float = 120.0) -> float:
+    """Let the load of the previous run (ours: deleting a namespace keeps the API server,
+    garbage collector and KWOK busy) die down before timing the next; returns the load."""
+    deadline = time.monotonic() + longest
+    while load_average() >= below and time.monotonic() < deadline:
+        await asyncio.sleep(5)
+    return load_average()
+
+
 def rss_mib(pid: int) -> float:
     """Resident set size of a process (VmRSS in /proc/<pid>/status)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
