@@ -62,6 +62,7 @@ async def _operator_run(cluster: Cluster, seats: int, idle: bool) -> dict[str, A
         await operator.settle()
         writes = operator.writes() - own_before
         result = {"seconds": round(ready - started, 2), "spread": tracker.spread(started),
+                  "created": await cluster.created(namespace, COURSE),
                   "failed_scheduling": await cluster.failed_scheduling(namespace),
                   "load_average_1m_before": load,
                   "load_average_1m_after": load_average(), "writes": writes,
@@ -113,6 +114,7 @@ async def _raw_run(cluster: Cluster, seats: int) -> dict[str, Any]:
         sent = await answer
         writes = sum(n for verb, n in sent.items() if verb != "GET")
         return {"seconds": round(ready - started, 2), "spread": tracker.spread(started),
+                "created": await cluster.created(namespace, COURSE),
                 "failed_scheduling": await cluster.failed_scheduling(namespace),
                 "load_average_1m_before": load,
                 "load_average_1m_after": load_average(), "writes": writes,

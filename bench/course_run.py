@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import aiohttp
 
 from arcdesk import conditions, labels
 from arcdesk.kube import ApiError
+from arcdesk.model import parse_time
 from bench import percentile, write_result
 from bench.kubeapi import KUBECONFIG, REPO, Api, Obj
 from tests.cluster.operator_fixture import TEST_IMAGE, OperatorProcess
@@ -32,6 +34,7 @@ QUICK = os.environ.get("ARCDESK_BENCH_QUICK", "") not in ("", "0")
 COURSES = f"/apis/{labels.API_VERSION}/namespaces/{{ns}}/courses"
 SEATS = f"/apis/{labels.API_VERSION}/namespaces/{{ns}}/seats"
 PODS = "/api/v1/namespaces/{ns}/pods"
+CLAIMS = "/api/v1/namespaces/{ns}/persistentvolumeclaims"
 LOGS = REPO / ".devcluster" / "logs"
 
 
@@ -233,6 +236,22 @@ class Cluster:
             params={"fieldSelector": "reason=FailedScheduling"})
         return sum(int(e.get("deprecatedCount") or (e.get("series") or {}).get("count") or 1)
                    for e in (found or {}).get("items", ()))
+
+    async def created(self, namespace: str, course: str) -> dict[str, dict[str, float]]:
+        """When the claims and pods were created, in seconds after the Course (p50 and last;
+        creation timestamps have 1 s resolution)."""
+        def since(items: list[Obj], start: datetime) -> dict[str, float]:
+            times = [(parse_time(i["metadata"]["creationTimestamp"]) - start).total_seconds()
+                     for i in items]
+            return {"p50": percentile(times, 50), "p100": max(times)} if times else {}
+
+        found = await self.api.request("GET", f"{COURSES.format(ns=namespace)}/{course}")
+        assert found is not None
+        start = parse_time(found["metadata"]["creationTimestamp"])
+        claims = await self.api.request("GET", CLAIMS.format(ns=namespace))
+        pods = await self.api.request("GET", PODS.format(ns=namespace))
+        return {"claims": since((claims or {}).get("items", []), start),
+                "pods": since((pods or {}).get("items", []), start)}
 
     async def cleanup(self) -> None:
         """Delete our namespaces and wait until they are gone, then until the PVs their

@@ -30,11 +30,10 @@ from arcdesk.schedule import plan
 from arcdesk.seat_logic import Observed, RunDecision, seat_status, with_spec_hash
 from arcdesk.settings import Settings
 from arcdesk.views import SeatView, object_view, seat_view
-from bench.course_run import PODS, pod_ready
+from bench.course_run import CLAIMS, PODS, pod_ready
 from bench.kubeapi import Api, Obj
 
 FIELD_MANAGER = "arcdesk-bench-raw"
-CLAIMS = "/api/v1/namespaces/{ns}/persistentvolumeclaims"
 SEATS_IN_FLIGHT = 64  # seats being written at once
 
 
