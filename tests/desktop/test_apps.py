@@ -20,8 +20,9 @@ IMAGE_SHARE = 0.2  # the 660x550 sample fills far more of either app's window th
 
 def windows(env: dict[str, str]) -> dict[str, dict[str, int]]:
     """Top-level windows by title, with their geometry (wmctrl -lG)."""
-    out = subprocess.run(["wmctrl", "-lG"], env=env, capture_output=True, text=True,
-                         check=False, timeout=10).stdout
+    out = subprocess.run(
+        ["wmctrl", "-lG"], env=env, capture_output=True, text=True, check=False, timeout=10
+    ).stdout
     found = {}
     for line in out.splitlines():
         parts = line.split(None, 7)
@@ -32,8 +33,9 @@ def windows(env: dict[str, str]) -> dict[str, dict[str, int]]:
 
 
 def screen(env: dict[str, str]) -> Image.Image:
-    shot = subprocess.run(["xwd", "-root", "-silent"], env=env, capture_output=True,
-                          check=True, timeout=20).stdout
+    shot = subprocess.run(
+        ["xwd", "-root", "-silent"], env=env, capture_output=True, check=True, timeout=20
+    ).stdout
     from arcdesk.session import image
 
     rgb = image.thumbnail(image.parse_xwd(shot), 10_000)
@@ -45,8 +47,11 @@ def micrograph_share(img: Image.Image, box: dict[str, int]) -> float:
     micrograph, while napari's and ImageJ's own UI is flat colour and an empty canvas black."""
     region = img.crop((box["x"], box["y"], box["x"] + box["w"], box["y"] + box["h"]))
     raw = region.tobytes()
-    grey = [raw[i] for i in range(0, len(raw), 3)
-            if raw[i] == raw[i + 1] == raw[i + 2] and 20 < raw[i] < 235]
+    grey = [
+        raw[i]
+        for i in range(0, len(raw), 3)
+        if raw[i] == raw[i + 1] == raw[i + 2] and 20 < raw[i] < 235
+    ]
     if len(set(grey)) < 50:  # one flat grey panel is not an image
         return 0.0
     return len(grey) / (box["w"] * box["h"])
@@ -66,8 +71,30 @@ def launch(desktop_session: Any, argv: list[str], started: list[Any]) -> None:
     """Start an app by its launcher's command, in the desktop's own environment."""
     env = desktop_session.desktop_env()
     log = (Path(desktop_session.run_dir) / f"{argv[0]}-test.log").open("wb")
-    started.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True))
+    started.append(
+        subprocess.Popen(
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    )
+
+
+def wait_for_micrograph(
+    desktop_session: Any, process: Any, name: str, is_image_window: Any
+) -> tuple[dict[str, Any], float]:
+    """Poll until a window matching ``is_image_window`` shows the micrograph: a window is
+    mapped before the app paints into it, so its first screenshot may still be blank."""
+    env, share, deadline = desktop_session.x_env(), 0.0, time.monotonic() + APP_TIMEOUT
+    titles: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        titles = windows(env)
+        window = next((box for title, box in titles.items() if is_image_window(title)), None)
+        if window:
+            share = micrograph_share(screen(env), window)
+            if share > IMAGE_SHARE:
+                break
+        assert process.poll() is None, f"{name} exited; see {name}-test.log in run dir"
+        time.sleep(1)
+    return titles, share
 
 
 def test_napari_opens_the_sample_image(desktop_session: Any, app_process: Any) -> None:
@@ -75,29 +102,22 @@ def test_napari_opens_the_sample_image(desktop_session: Any, app_process: Any) -
     assert desktop_session.wait_seeded() == "done"
     assert sample.exists(), "bioimage seeding did not put the sample into ~/data"
     launch(desktop_session, ["napari", str(sample)], app_process)
-    env, share, deadline = desktop_session.x_env(), 0.0, time.monotonic() + APP_TIMEOUT
-    while time.monotonic() < deadline:
-        window = windows(env).get("napari")
-        if window:
-            share = micrograph_share(screen(env), window)
-            if share > IMAGE_SHARE:
-                break
-        assert app_process[0].poll() is None, "napari exited; see napari-test.log in run dir"
-        time.sleep(1)
-    assert share > IMAGE_SHARE, f"napari window shows no micrograph ({share:.0%} grey)"
+    titles, share = wait_for_micrograph(
+        desktop_session, app_process[0], "napari", lambda title: title == "napari"
+    )
+    assert share > IMAGE_SHARE, (
+        f"napari window shows no micrograph ({share:.0%} grey); windows: {sorted(titles)}"
+    )
 
 
 def test_imagej_opens_the_sample_image(desktop_session: Any, app_process: Any) -> None:
     sample = desktop_session.home / "data" / "cell.tif"
     assert desktop_session.wait_seeded() == "done"
     launch(desktop_session, ["imagej", str(sample)], app_process)
-    env, deadline = desktop_session.x_env(), time.monotonic() + APP_TIMEOUT
-    titles: dict[str, Any] = {}
-    while time.monotonic() < deadline and not any(t.startswith("cell.tif") for t in titles):
-        assert app_process[0].poll() is None, "imagej exited; see imagej-test.log in run dir"
-        time.sleep(0.5)
-        titles = windows(env)
-    image_window = next((t for t in titles if t.startswith("cell.tif")), None)
-    assert image_window, f"no ImageJ window for cell.tif; windows: {sorted(titles)}"
+    titles, share = wait_for_micrograph(
+        desktop_session, app_process[0], "imagej", lambda title: title.startswith("cell.tif")
+    )
+    assert share > IMAGE_SHARE, (
+        f"no ImageJ window showing cell.tif ({share:.0%} grey); windows: {sorted(titles)}"
+    )
     assert "ImageJ" in titles
-    assert micrograph_share(screen(env), titles[image_window]) > IMAGE_SHARE
