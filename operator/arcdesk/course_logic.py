@@ -4,6 +4,8 @@ course status (phase, seat counts, conditions). course_sync.py carries them out.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +39,13 @@ def desired_seats(course: Course, plan: Plan) -> dict[str, Manifest]:
     state = "Running" if plan.run else "Stopped"
     return {naming.seat_name(course.name, t.id): desired.seat(course, t, state, owner)
             for t in course.trainees}
+
+
+def desktop_inputs(spec: Mapping[str, Any]) -> str:
+    """A digest of what every seat's desktop is made from: the course spec without its
+    seat list (each seat's own entry reaches it through its Seat's spec)."""
+    shared = {k: v for k, v in spec.items() if k != "seats"}
+    return hashlib.sha256(json.dumps(shared, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass

@@ -16,6 +16,7 @@ from arcdesk.course_logic import (
     course_owner,
     course_status,
     desired_seats,
+    desktop_inputs,
     seat_changes,
     seat_problems,
     unsettled,
@@ -41,8 +42,9 @@ async def reconcile_course(ctx: Context, namespace: str, name: str) -> Outcome:
     now = ctx.clock()
     schedule = plan(course, now)
     owner = course_owner(name, view.uid)
-    changes = seat_changes(desired_seats(course, schedule),
-                           ctx.caches.seats_of(namespace, name), owner)
+    wanted = ctx.models.desired_seats(course, schedule.run,
+                                      lambda: desired_seats(course, schedule))
+    changes = seat_changes(wanted, ctx.caches.seats_of(namespace, name), owner)
     problems = seat_problems(changes)
     results = await asyncio.gather(_write_seats(ctx, changes, owner),
                                    _ensure_policy(ctx, course, owner),
@@ -64,8 +66,9 @@ async def reconcile_course(ctx: Context, namespace: str, name: str) -> Outcome:
 def _seats_to_revisit(ctx: Context, view: CourseView, schedule: Plan,
                       profile_version: str) -> tuple[tuple[str, str, str], ...]:
     """All seats, when what their desktops are made from has changed (course spec,
-    profile, schedule stage); also after a restart, as nothing is remembered then."""
-    inputs = (view.generation, profile_version, schedule.stage)
+    profile, schedule stage); also after a restart, as nothing is remembered then.
+    Not on a scale edit: a new Seat's creation queues it, and the others are unchanged."""
+    inputs = (desktop_inputs(view.body["spec"]), profile_version, schedule.stage)
     key = (view.namespace, view.name)
     if ctx.course_inputs.get(key) == inputs:
         return ()

@@ -48,7 +48,7 @@ def environment() -> jinja2.Environment:
 def render(template: str, **context: Any) -> dict[str, Any]:
     """Render ``template`` (e.g. ``pod.yaml.j2``) with ``context`` into one manifest."""
     text = environment().get_template(template).render(**context)
-    manifest = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+    manifest = yaml.load(text, Loader=_LOADER)  # _LOADER is a safe loader
     if not isinstance(manifest, dict):
         raise ValueError(f"{template} did not render to one object")
     return manifest

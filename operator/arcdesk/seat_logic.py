@@ -133,6 +133,28 @@ def pod_action(desired: Manifest, view: ObjectView | None, owner: Owner,
     return child_action(kept, view, owner), True, kept
 
 
+HOME_BIND_GRACE = 30.0  # seconds a new desktop pod waits for its home to be bound
+
+
+def home_wait(claim: ObjectView | None, binding_mode: str | None, now: datetime,
+              ) -> float | None:
+    """Seconds to hold back a new desktop pod for its home; None: create it now.
+
+    The scheduler backs off (up to 10 s) from a pod whose claim is still unbound in an
+    Immediate-binding class, so the pod waits for the bind (the claim's watch event brings
+    the seat back). WaitForFirstConsumer binds only once a pod uses the claim, and a class
+    the operator cannot see is not waited for. After HOME_BIND_GRACE the pod is created
+    anyway, so a home that never binds shows up as the scheduler's reason.
+    """
+    if claim is None:
+        return HOME_BIND_GRACE  # created just now, not yet seen
+    state = claim.claim
+    if state is None or state.phase != "Pending" or binding_mode != "Immediate":
+        return None
+    age = (now - parse_time(claim.created)).total_seconds() if claim.created else 0.0
+    return HOME_BIND_GRACE - age if age < HOME_BIND_GRACE else None
+
+
 @dataclass(frozen=True)
 class RunDecision:
     run: bool

@@ -24,6 +24,7 @@ from arcdesk.seat_logic import (
     RunDecision,
     child_action,
     decide_run,
+    home_wait,
     pod_action,
     seat_status,
     with_spec_hash,
@@ -253,10 +254,22 @@ class SeatReconcile:
             return False
         want = with_spec_hash(desired.pod(self.course, self.profile, self.trainee, self.owner))
         action, pending, want = pod_action(want, pod, self.owner)
+        hold = self._home_wait() if action is Action.CREATE else None
+        if hold is not None:
+            self.recheck = hold if self.recheck is None else min(self.recheck, hold)
+            await self._ensure(service, service_view, service_action)
+            return pending
         _, exists = await asyncio.gather(self._ensure(service, service_view, service_action),
                                          self._ensure(want, pod, action, metadata_only(want)))
         self.started = action is Action.CREATE and exists and not self.waiting
         return pending
+
+    def _home_wait(self) -> float | None:
+        claim = self._view("PersistentVolumeClaim",
+                           naming.home_claim_name(self.course.name, self.trainee.id))
+        storage_class = claim.claim.storage_class if claim and claim.claim else ""
+        mode = self.ctx.caches.binding_mode(storage_class) if storage_class else None
+        return home_wait(claim, mode, self.now)
 
     async def _stop(self, pod: ObjectView | None) -> None:
         """Delete the desktop pod and its Service (ours only); home and Secret stay."""

@@ -22,9 +22,10 @@ from arcdesk.views import CourseView, ObjectView, ProfileView, SeatView
 COURSES = "arcdesk_courses"
 SEATS = "arcdesk_seats"
 PROFILES = "arcdesk_profiles"
+STORAGE_CLASSES = "arcdesk_storage_classes"  # name -> volumeBindingMode
 CHILDREN = {"Pod": "arcdesk_pods", "Service": "arcdesk_services", "Secret": "arcdesk_secrets",
             "PersistentVolumeClaim": "arcdesk_claims", "NetworkPolicy": "arcdesk_policies"}
-INDEX_IDS = (COURSES, SEATS, PROFILES, *CHILDREN.values())
+INDEX_IDS = (COURSES, SEATS, PROFILES, STORAGE_CLASSES, *CHILDREN.values())
 
 
 def course_keys(view: CourseView) -> dict[tuple[str, ...], CourseView]:
@@ -83,6 +84,11 @@ class Caches:
         found: ProfileView | None = self._one(PROFILES, name)
         return found
 
+    def binding_mode(self, storage_class: str) -> str | None:
+        """The class's volumeBindingMode; None when the class is not (yet) known."""
+        found: str | None = self._one(STORAGE_CLASSES, storage_class)
+        return found
+
     def child(self, kind: str, namespace: str, name: str) -> ObjectView | None:
         found: ObjectView | None = self._one(CHILDREN[kind], (namespace, name))
         return found
@@ -109,14 +115,37 @@ class Lru(Generic[K, V]):
 
 
 class Models:
-    """Typed Course/Profile models, parsed once per generation (resourceVersion)."""
+    """Typed Course/Profile models, parsed once per generation (resourceVersion), and
+    each course's desired Seats, rendered once per generation and schedule state.
+
+    Only the latest generation of a course is kept: a course that is scaled all day
+    would otherwise leave a parsed copy of every generation behind."""
 
     def __init__(self) -> None:
-        self._courses: Lru[tuple[str, int], Course] = Lru(256)
+        self._courses: dict[tuple[str, str], tuple[tuple[str, int], Course]] = {}
+        self._seats: dict[tuple[str, str], tuple[tuple[str, int, bool], dict[str, Any]]] = {}
         self._profiles: Lru[tuple[str, str], Profile] = Lru(64)
 
     def course(self, view: CourseView) -> Course:
-        return self._courses.get((view.uid, view.generation), lambda: parse_course(view.body))
+        key, version = (view.namespace, view.name), (view.uid, view.generation)
+        found = self._courses.get(key)
+        if found is None or found[0] != version:
+            found = self._courses[key] = (version, parse_course(view.body))
+        return found[1]
+
+    def desired_seats(self, course: Course, running: bool,
+                      make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``make()`` (the course's Seat manifests by name), reused until the course's
+        generation or ``running`` changes. Callers must not modify the manifests."""
+        key, version = (course.namespace, course.name), (course.uid, course.generation, running)
+        found = self._seats.get(key)
+        if found is None or found[0] != version:
+            found = self._seats[key] = (version, make())
+        return found[1]
+
+    def forget_course(self, namespace: str, name: str) -> None:
+        self._courses.pop((namespace, name), None)
+        self._seats.pop((namespace, name), None)
 
     def profile(self, view: ProfileView | None) -> Profile | None:
         if view is None:
@@ -161,6 +190,7 @@ class Context:
         self.written.pop((kind, namespace, name), None)
         if kind == "Course":
             self.course_inputs.pop((namespace, name), None)
+            self.models.forget_course(namespace, name)
         for annotation in [k for k in self.acted_requests if k[:2] == (namespace, name)]:
             del self.acted_requests[annotation]
 

@@ -39,6 +39,12 @@ class PodState:
 
 
 @dataclass(frozen=True)
+class ClaimState:
+    phase: str = ""  # Pending, Bound or Lost
+    storage_class: str = ""
+
+
+@dataclass(frozen=True)
 class ObjectView:
     """A Pod, Service, Secret, PVC or NetworkPolicy as the operator needs to see it."""
 
@@ -54,6 +60,7 @@ class ObjectView:
     created: str = ""
     spec: dict[str, Any] = field(default_factory=dict)  # Service and NetworkPolicy only
     pod: PodState | None = None
+    claim: ClaimState | None = None
     keys: tuple[str, ...] = ()  # Secret data keys, never values
 
     @property
@@ -159,8 +166,14 @@ def object_view(body: Mapping[str, Any]) -> ObjectView:
         spec=copy.deepcopy(dict(body.get("spec") or {}))
         if kind in ("Service", "NetworkPolicy") else {},
         pod=pod_state(body) if kind == "Pod" else None,
+        claim=claim_state(body) if kind == "PersistentVolumeClaim" else None,
         keys=tuple(sorted(data)) if kind == "Secret" else (),
     )
+
+
+def claim_state(body: Mapping[str, Any]) -> ClaimState:
+    return ClaimState(phase=(body.get("status") or {}).get("phase", ""),
+                      storage_class=(body.get("spec") or {}).get("storageClassName") or "")
 
 
 def pod_state(body: Mapping[str, Any]) -> PodState:

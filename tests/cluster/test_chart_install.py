@@ -92,6 +92,8 @@ def wait_for_pods(kubectl: Kubectl, release: Release, component: str, count: int
 CAN_I = [  # (component, verb, resource, in the served namespace?, expected)
     ("operator", "create", "seats.arcdesk.dev", True, "yes"),
     ("operator", "create", "desktopprofiles.arcdesk.dev", True, "no"),
+    ("operator", "watch", "storageclasses.storage.k8s.io", False, "yes"),
+    ("operator", "create", "storageclasses.storage.k8s.io", False, "no"),
     ("operator", "create", "seats.arcdesk.dev", False, "no"),
     ("operator", "create", "deployments.apps", True, "no"),
     ("operator", "delete", "courses.arcdesk.dev", True, "no"),

@@ -55,8 +55,11 @@ def test_twenty_seat_course_becomes_ready(api: client.ApiClient, kubectl: Kubect
     table = kubectl.run("get", "courses", "-n", namespace).stdout.split()
     assert table[-5:-1] == ["bio", "True", "20/20", "Running"]
     assert operator.metric("arcdesk_seats", phase="Running") == 20
+    events = ns.events()
     assert any(e["reason"] == "Running" and e["involvedObject"]["name"] == "bio"
-               for e in ns.events())
+               for e in events)
+    refused = [e["message"] for e in events if e["reason"] == "FailedScheduling"]
+    assert not refused, f"desktop pods were created before their homes bound: {refused[:2]}"
 
 
 def test_scale_down_and_up_through_spec_and_scale_subresource(

@@ -10,11 +10,13 @@ from arcdesk.course_logic import (
     course_owner,
     course_status,
     desired_seats,
+    desktop_inputs,
     seat_changes,
 )
 from arcdesk.schedule import plan
 from arcdesk.seat_logic import Problem
-from arcdesk.views import OwnerRef, SeatView
+from arcdesk.state import Models
+from arcdesk.views import CourseView, OwnerRef, SeatView
 from tests.unit.operator_builders import COURSE_UID, NOW, course, seat_view
 
 OWNER = course_owner("bio", COURSE_UID)
@@ -35,6 +37,38 @@ def test_desired_seats_follow_the_count_and_the_schedule() -> None:
         suspended, plan(suspended, NOW)).values()} == {"Stopped"}
     owner = running["bio-seat-001"]["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["uid"], owner["controller"]) == ("Course", COURSE_UID, True)
+
+
+def test_a_scale_edit_does_not_change_what_desktops_are_made_from() -> None:
+    spec = {"title": "Bio", "profile": "base", "seats": {"count": 2}}
+    assert desktop_inputs(spec) == desktop_inputs({**spec, "seats": {"count": 900}})
+    assert desktop_inputs(spec) != desktop_inputs({**spec, "resources": {"cpu": "2"}})
+    assert desktop_inputs(spec) != desktop_inputs({**spec, "profile": "bioimage"})
+
+
+def test_models_keep_only_the_latest_generation_of_a_course() -> None:
+    models, made = Models(), []
+
+    def make() -> dict[str, object]:
+        made.append(1)
+        return {"seat": len(made)}
+
+    def view(generation: int) -> CourseView:
+        body = {"metadata": {"name": "bio", "namespace": "training", "uid": COURSE_UID,
+                             "generation": generation},
+                "spec": {"title": "Bio", "profile": "base", "seats": {"count": generation}}}
+        return CourseView("training", "bio", COURSE_UID, generation, "base", {}, False, body, {})
+
+    first = models.course(view(1))
+    assert models.course(view(1)) is first
+    assert models.desired_seats(first, True, make) is models.desired_seats(first, True, make)
+    assert len(made) == 1, "the same generation and run state renders its Seats once"
+    second = models.course(view(2))
+    assert len(second.trainees) == 2
+    models.desired_seats(second, True, make)
+    models.desired_seats(second, False, make)
+    assert len(made) == 3, "a new generation or run state renders them again"
+    assert models.course(view(1)) is not first, "an older generation is not kept"
 
 
 def test_seat_changes_create_update_and_delete_only_our_seats() -> None:

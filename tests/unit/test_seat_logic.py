@@ -22,6 +22,7 @@ from arcdesk.seat_logic import (
     RunDecision,
     child_action,
     decide_run,
+    home_wait,
     idle_deadline,
     is_subset,
     ownership,
@@ -29,7 +30,7 @@ from arcdesk.seat_logic import (
     seat_status,
     with_spec_hash,
 )
-from arcdesk.views import OwnerRef, PodState
+from arcdesk.views import ClaimState, ObjectView, OwnerRef, PodState
 from tests.unit.builders import default_profile
 from tests.unit.operator_builders import NOW, child, course, ready_pod, seat_owner
 
@@ -175,3 +176,22 @@ def test_status_phases(observed: Observed, phase: str, reason: str, ready: bool)
         phase, reason, "True" if ready else "False")
     degraded = status["conditions"][2]  # type: ignore[index]
     assert (degraded["status"] == "True") == (observed.problem is not None)
+
+
+def claim_created(seconds_ago: float, phase: str = "Pending") -> ObjectView:
+    created = (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return child("PersistentVolumeClaim", "bio-seat-001-home", created=created,
+                 claim=ClaimState(phase=phase, storage_class="fast"))
+
+
+@pytest.mark.parametrize(("claim", "mode", "wait"), [
+    (None, None, 30.0),  # just created: the claim's first watch event brings the seat back
+    (claim_created(10), "Immediate", 20.0),  # the scheduler would back off from the pod
+    (claim_created(10, "Bound"), "Immediate", None),
+    (claim_created(10), "WaitForFirstConsumer", None),  # binds only once a pod uses it
+    (claim_created(10), None, None),  # a class the operator cannot see is not waited for
+    (claim_created(45), "Immediate", None),  # never bound: the pod shows the scheduler's why
+])
+def test_a_new_desktop_pod_waits_only_for_a_home_that_binds_immediately(
+        claim: ObjectView | None, mode: str | None, wait: float | None) -> None:
+    assert home_wait(claim, mode, NOW) == wait

@@ -30,6 +30,9 @@ writes with POST, PATCH (server-side apply, merge patch) and DELETE, never PUT: 
 - apiGroups: [arcdesk.dev]  # DesktopProfiles are cluster-scoped and admin-owned
   resources: [desktopprofiles]
   verbs: [get, list, watch]
+- apiGroups: [storage.k8s.io]  # binding mode: a pod waits for an Immediate-bound home
+  resources: [storageclasses]
+  verbs: [list, watch]
 - apiGroups: [apiextensions.k8s.io]  # kopf notices CRDs added or removed at runtime
   resources: [customresourcedefinitions]
   verbs: [list, watch]
