@@ -226,14 +226,23 @@ class Stack:
         url = f"http://127.0.0.1:{int(ports.read_text())}/healthz"
         wait_for("the operator's /healthz", lambda: self._up(self.operator, url), timeout=60)
 
+    @property
+    def gateway_metrics_port_file(self) -> Path:
+        return self.state / "gateway-metrics.port"
+
     def start_gateway(self) -> None:
         if self.gateway.pid() is None:
             if http_status(f"{self.gateway_url}/healthz"):
                 raise DemoError(f"port {self.gateway_port} is taken by another program: "
                                 "set DEMO_GATEWAY_PORT")
+            metrics_port = free_port()  # /metrics has a listener of its own, loopback here
+            self.state.mkdir(parents=True, exist_ok=True)
+            self.gateway_metrics_port_file.write_text(f"{metrics_port}\n")
             self.gateway.start([str(ARCDESK), "gateway", "run", "--namespace", self.namespace,
                                 "--host", "127.0.0.1", "--port", str(self.gateway_port),
-                                "--kubeconfig", str(self.kubeconfig)], self.env)
+                                "--metrics-host", "127.0.0.1", "--metrics-port",
+                                str(metrics_port), "--kubeconfig", str(self.kubeconfig)],
+                               self.env)
         wait_for("the gateway's /healthz",
                  lambda: self._up(self.gateway, f"{self.gateway_url}/healthz"), timeout=60)
 
@@ -276,10 +285,19 @@ class Stack:
                                 f"{self.gateway.log}")
         return Links(trainees, instructor, views)
 
-    def gateway_indexed(self) -> dict[str, float]:
-        """The gateway's arcdesk_gateway_indexed_objects by kind (from /metrics)."""
+    def gateway_metrics_port(self) -> int:
+        """The port of the gateway's /metrics listener (never the public port)."""
         try:
-            with urllib.request.urlopen(f"{self.gateway_url}/metrics", timeout=5) as response:
+            return int(self.gateway_metrics_port_file.read_text())
+        except (OSError, ValueError) as error:
+            raise DemoError(f"{self.gateway_metrics_port_file} unreadable: a gateway from before "
+                            "--metrics-port runs; `make demo-down`, then `make demo`") from error
+
+    def gateway_indexed(self) -> dict[str, float]:
+        """The gateway's arcdesk_gateway_indexed_objects by kind (from its metrics listener)."""
+        url = f"http://127.0.0.1:{self.gateway_metrics_port()}/metrics"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
                 text = response.read().decode()
         except OSError:
             return {}

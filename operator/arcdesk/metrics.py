@@ -1,9 +1,11 @@
-"""Prometheus metrics of the operator and the HTTP endpoint for /metrics and /healthz."""
+"""Prometheus metrics of the operator, and the probe listener (/metrics and /healthz) that the
+operator and the gateway each serve on a port of its own."""
 
 from __future__ import annotations
 
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -43,9 +45,14 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-async def serve(metrics: Metrics, refresh: Callable[[], None], healthy: Callable[[], bool],
-                host: str, port: int) -> web.AppRunner:
-    """Serve GET /metrics (``refresh`` first updates gauges) and GET /healthz."""
+class Exposition(Protocol):
+    def exposition(self) -> bytes:
+        """The registry's samples in Prometheus' text format."""
+
+
+def probe_app(metrics: Exposition, refresh: Callable[[], None],
+              healthy: Callable[[], bool]) -> web.Application:
+    """GET /metrics (``refresh`` first updates gauges) and GET /healthz, nothing else."""
 
     async def metrics_page(_: web.Request) -> web.Response:
         refresh()
@@ -59,7 +66,24 @@ async def serve(metrics: Metrics, refresh: Callable[[], None], healthy: Callable
     app = web.Application()
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/healthz", health)
-    runner = web.AppRunner(app, access_log=None)
+    return app
+
+
+async def listen(app: web.Application, host: str, port: int,
+                 **runner_options: Any) -> web.AppRunner:
+    """Serve ``app`` on ``host:port`` (``runner_options`` go to :class:`web.AppRunner`);
+    ``cleanup()`` the runner to stop. Nothing is left behind when the port is taken."""
+    runner = web.AppRunner(app, **runner_options)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
     return runner
+
+
+async def serve(metrics: Exposition, refresh: Callable[[], None], healthy: Callable[[], bool],
+                host: str, port: int) -> web.AppRunner:
+    """Serve :func:`probe_app` on ``host:port``, without an access log (scrapes are frequent)."""
+    return await listen(probe_app(metrics, refresh, healthy), host, port, access_log=None)

@@ -100,6 +100,7 @@ def test_lint_strict_with_defaults_and_every_option(helm: Helm) -> None:
     ({"gateway": {"replicas": "2"}}, "/gateway/replicas"),
     ({"namespaces": ["a", "b"]}, "the gateway serves one namespace or all"),
     ({"namespaces": ["a"], "clusterWide": True}, "namespaces must be empty when clusterWide"),
+    ({"gateway": {"metricsPort": 8000}}, "gateway.metricsPort must differ from gateway.port"),
 ])
 def test_contradictory_or_unknown_values_are_refused(helm: Helm, tmp_path: Path,
                                                      values: dict[str, Any],
@@ -194,4 +195,34 @@ def test_container_args_are_what_the_arcdesk_cli_accepts(
     assert (ran.workers, ran.api_concurrency) == ((16, 32) if cluster_wide else (8, 16))
     assert served.namespace == (None if cluster_wide else "served")
     assert (served.host, served.port) == ("0.0.0.0", port_of(gateway, "http"))
+    assert (served.metrics_host, served.metrics_port) == ("0.0.0.0", port_of(gateway, "metrics"))
+    assert gateway["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert len(served.config.trusted_proxies) == (2 if cluster_wide else 0)
+
+
+def gateway_objects(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {doc["kind"]: doc for doc in docs if doc["kind"] in ("Service", "NetworkPolicy")
+            and doc["metadata"]["name"].endswith("-gateway")}
+
+
+@pytest.mark.parametrize("rendering", RENDERINGS)
+def test_gateway_metrics_have_a_port_of_their_own(helm: Helm, rendering: str) -> None:
+    """/metrics: the container port `metrics`, scraped from metricsFrom, not on the Service."""
+    docs = helm.template(*RENDERINGS[rendering])
+    gateway, found = container(docs, "gateway"), gateway_objects(docs)
+    assert port_of(gateway, "metrics") == (9091 if rendering == "every-option" else 9090)
+    assert [p["targetPort"] for p in found["Service"]["spec"]["ports"]] == ["http"]
+    rules = found["NetworkPolicy"]["spec"]["ingress"]
+    assert [[p["port"] for p in rule["ports"]] for rule in rules] == [["http"], ["metrics"]]
+    labels = ({"kubernetes.io/metadata.name": "monitoring"} if rendering == "every-option"
+              else {})
+    assert rules[1]["from"] == [{"namespaceSelector": {"matchLabels": labels}}]
+
+
+def test_gateway_metrics_port_zero_opens_no_metrics_port(helm: Helm) -> None:
+    docs = helm.template("--set", "gateway.metricsPort=0")
+    gateway = container(docs, "gateway")
+    assert [p["name"] for p in gateway["ports"]] == ["http"]
+    assert gateway["args"][gateway["args"].index("--metrics-port") + 1] == "0"
+    rules = gateway_objects(docs)["NetworkPolicy"]["spec"]["ingress"]
+    assert [[p["port"] for p in rule["ports"]] for rule in rules] == [["http"]]

@@ -220,8 +220,9 @@ def test_operator_and_gateway_work_with_only_the_charts_rbac(
                                                 tmp_path / "gateway.kubeconfig")
     with gateway_log.open("wb") as out:
         gateway = subprocess.Popen(
-            [str(ARCDESK), "gateway", "run", "--port", str(port), "--namespace",
-             release.courses, "--kubeconfig", str(gateway_config)],
+            [str(ARCDESK), "gateway", "run", "--port", str(port), "--metrics-host", "127.0.0.1",
+             "--metrics-port", str(_free_port()), "--namespace", release.courses,
+             "--kubeconfig", str(gateway_config)],
             stdout=out, stderr=subprocess.STDOUT)
     try:
         operator.start()

@@ -87,7 +87,8 @@ def gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     log = tmp_path_factory.mktemp("gateway") / "gateway.log"
     port = harness.free_port()
     argv = [str(ARCDESK), "gateway", "run", "--all-namespaces", "--kubeconfig", str(kubeconfig),
-            "--port", str(port), "--trusted-proxy", "127.0.0.1/32",
+            "--port", str(port), "--metrics-host", "127.0.0.1",
+            "--metrics-port", str(harness.free_port()), "--trusted-proxy", "127.0.0.1/32",
             "--address-map", f"{SLICE_ADDRESS}=127.0.0.1"]
     with log.open("ab") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)

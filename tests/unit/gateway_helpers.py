@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from arcdesk import desired, labels, naming
 from arcdesk.credentials import new_seat_credentials, new_token
-from arcdesk.gateway.app import create_app
+from arcdesk.gateway.app import create_app, create_metrics_app
 from arcdesk.gateway.index import COURSE, ENDPOINT_SLICE, SEAT, SECRET, SeatIndex
 from arcdesk.gateway.logs import AccessLogger
 from arcdesk.gateway.records import Key
@@ -134,6 +135,20 @@ async def client_for(gw: Gateway) -> AsyncIterator[TestClient[Any, Any]]:
     server = TestServer(create_app(gw), host="127.0.0.1", access_log_class=AccessLogger)
     async with TestClient(server) as client:
         yield client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def scrape(gw: Gateway) -> str:
+    """``gw``'s /metrics as Prometheus reads it: from the metrics app, not the public one."""
+    async with TestClient(TestServer(create_metrics_app(gw), host="127.0.0.1")) as client:
+        response = await client.get("/metrics")
+        assert response.status == 200
+        return await response.text()
 
 
 def run_with(gw: Gateway, scenario: Callable[[TestClient[Any, Any]], Awaitable[None]]) -> None:

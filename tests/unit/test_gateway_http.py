@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
+from typer.testing import CliRunner
 
+from arcdesk.cli.main import app as arcdesk_cli
 from arcdesk.credentials import new_token
 from arcdesk.gateway import index as idx
 from arcdesk.gateway.access import FORBIDDEN
+from arcdesk.gateway.app import create_metrics_app
+from arcdesk.gateway.server import ServeOptions, running
 from tests.unit.gateway_helpers import (
     CourseFixture,
     RecordingStarter,
+    free_port,
     load,
     make_course,
     new_gateway,
     origin,
     run_with,
+    scrape,
 )
 
 pytestmark = pytest.mark.unit
@@ -223,18 +232,85 @@ def test_instructor_token_opens_only_its_own_course() -> None:
 
 def test_healthz_and_metrics_count_auth_failures() -> None:
     course = make_course()
+    gw = gateway_with(course)
 
     async def scenario(client: Client) -> None:
         health = await client.get("/healthz")
         assert health.status == 200 and (await health.json())["seats"] == 2
         await enter(client, new_token())
         await enter(client, new_token())
-        text = await (await client.get("/metrics")).text()
+        text = await scrape(gw)
         assert "arcdesk_gateway_auth_failures_total 2.0" in text
         assert 'arcdesk_gateway_active_connections{role="trainee"} 0.0' in text
         assert 'arcdesk_gateway_proxied_bytes_total{direction="to_browser"} 0.0' in text
 
-    run_with(gateway_with(course), scenario)
+    run_with(gw, scenario)
+
+
+def test_public_app_has_no_metrics_and_the_metrics_app_nothing_else() -> None:
+    gw = gateway_with(make_course())
+
+    async def scenario(client: Client) -> None:
+        assert (await client.get("/metrics")).status == 404
+        assert (await client.get("/healthz")).status == 200  # the readiness probe's
+        async with TestClient(TestServer(create_metrics_app(gw), host="127.0.0.1")) as scraper:
+            metrics = await scraper.get("/metrics")
+            assert metrics.status == 200 and metrics.content_type == "text/plain"
+            assert "arcdesk_gateway_indexed_objects" in await metrics.text()
+            assert await (await scraper.get("/healthz")).text() == "ok\n"
+            assert (await scraper.get("/s/x")).status == 404
+
+    run_with(gw, scenario)
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+"""
+
+
+def test_server_serves_metrics_on_its_own_listener_only(tmp_path: Path) -> None:
+    """The real listeners; the API server refuses, so the index never syncs."""
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    options = ServeOptions(port=0, metrics_host="127.0.0.1", metrics_port=free_port(),
+                           namespace="training", kubeconfig=tmp_path / "kubeconfig")
+
+    async def status(http: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+        async with http.get(url) as response:
+            return response.status, await response.text()
+
+    async def main() -> None:
+        async with running(options) as serving, aiohttp.ClientSession() as http:
+            public = f"http://127.0.0.1:{serving.port}"
+            assert serving.port != serving.metrics_port == options.metrics_port
+            assert (await status(http, f"{public}/metrics"))[0] == 404
+            assert (await status(http, f"{public}/healthz"))[0] == 503
+            code, text = await status(http, f"http://127.0.0.1:{serving.metrics_port}/metrics")
+            assert code == 200 and "arcdesk_gateway_watch_restarts" in text
+
+    asyncio.run(main())
+
+
+def test_metrics_port_zero_opens_no_metrics_listener(tmp_path: Path) -> None:
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    options = ServeOptions(port=0, metrics_port=0, namespace="training",
+                           kubeconfig=tmp_path / "kubeconfig")
+
+    async def main() -> None:
+        async with running(options) as serving:
+            assert serving.metrics_port == 0 and serving.port > 0
+
+    asyncio.run(main())
+
+
+def test_gateway_run_refuses_metrics_on_the_public_port() -> None:
+    result = CliRunner().invoke(arcdesk_cli, ["gateway", "run", "-n", "training",
+                                              "--port", "9090"])
+    assert result.exit_code == 2, result.output
+    assert "--metrics-port must differ from --port" in result.output
 
 
 def test_novnc_and_our_scripts_are_served() -> None:

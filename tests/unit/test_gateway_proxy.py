@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import socket
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,10 +20,12 @@ from arcdesk.gateway.proxy import POLICY_VIOLATION
 from tests.unit.gateway_helpers import (
     CourseFixture,
     client_for,
+    free_port,
     load,
     make_course,
     new_gateway,
     origin,
+    scrape,
 )
 
 pytestmark = pytest.mark.unit
@@ -54,12 +55,6 @@ async def echo_server(handler: Handler = echo) -> AsyncIterator[int]:
         yield runner.addresses[0][1]
     finally:
         await runner.cleanup()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run(course: CourseFixture, scenario: Any, upstream: bool = True,
@@ -98,7 +93,7 @@ def test_frames_flow_both_ways_and_are_counted() -> None:
             payload = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
             await ws.send_bytes(payload)
             assert (await ws.receive_bytes(timeout=5)) == payload
-        metrics = await (await client.get("/metrics")).text()
+        metrics = await scrape(gw)
         assert 'arcdesk_gateway_active_connections{role="trainee"} 1.0' in metrics
         assert 'arcdesk_gateway_proxied_bytes_total{direction="to_desktop"} 301001.0' in metrics
         await ws.close()
@@ -184,8 +179,7 @@ def test_open_socket_is_closed_when_access_is_revoked(change: str) -> None:
         await other.send_bytes(b"unaffected")  # the other seat keeps its connection
         assert await other.receive_bytes(timeout=5) == b"unaffected"
         await other.close()
-        metrics = await (await client.get("/metrics")).text()
-        assert "arcdesk_gateway_revoked_connections_total 1.0" in metrics
+        assert "arcdesk_gateway_revoked_connections_total 1.0" in await scrape(gw)
 
     run(course, scenario)
 

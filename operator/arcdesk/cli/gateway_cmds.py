@@ -46,6 +46,10 @@ def _config(trusted_proxy: list[str], address_map: list[str], novnc_dir: Path) -
 def run(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    metrics_host: Annotated[str, typer.Option(
+        help="Address of the /metrics listener (Prometheus must reach it).")] = "0.0.0.0",
+    metrics_port: Annotated[int, typer.Option(
+        help="Port of /metrics, apart from trainee traffic (0: off).", min=0, max=65535)] = 9090,
     namespace: Annotated[
         str | None, typer.Option("--namespace", "-n", help="Serve the courses of one namespace.")
     ] = None,
@@ -70,17 +74,24 @@ def run(
     ] = NOVNC_DIR,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
 ) -> None:
-    """Watch Seats and their Secrets and serve /s/<token>, /i/<token>, noVNC and /metrics."""
+    """Watch Seats and their Secrets and serve /s/<token>, /i/<token> and noVNC on --port,
+    and /metrics on --metrics-port."""
     if all_namespaces == (namespace is not None):
         raise fail("give exactly one of --namespace NAME or --all-namespaces", 2)
+    if metrics_port == port:
+        raise fail("--metrics-port must differ from --port: /metrics stays off the public port",
+                   2)
     config = _config(trusted_proxy or [], address_map or [], novnc_dir)
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    options = ServeOptions(host=host, port=port, namespace=namespace,
+    options = ServeOptions(host=host, port=port, metrics_host=metrics_host,
+                           metrics_port=metrics_port, namespace=namespace,
                            kubeconfig=_kubeconfig(kubeconfig), config=config)
     try:
         asyncio.run(serve_forever(options))
     except NoVncMissing as error:
         raise fail(str(error), 1) from error
+    except OSError as error:  # e.g. a port already taken
+        raise fail(f"gateway: {error}", 1) from error
     except KeyboardInterrupt:
         pass

@@ -1,4 +1,6 @@
-"""The gateway's aiohttp application: routes, security headers, health and metrics."""
+"""The gateway's aiohttp applications: the public one (trainee and instructor routes, noVNC,
+security headers, /healthz) and the metrics one, which :mod:`arcdesk.gateway.server` serves
+on a listener of its own (``--metrics-port``): /metrics never shares the port trainees reach."""
 
 from __future__ import annotations
 
@@ -6,8 +8,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from arcdesk import metrics
 from arcdesk.gateway import instructor, pages, trainee
-from arcdesk.gateway.metrics import CONTENT_TYPE
 from arcdesk.gateway.state import GATEWAY, Gateway
 
 NOVNC_PREFIX = "/novnc/"
@@ -22,16 +24,15 @@ class NoVncMissing(RuntimeError):
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 once the index has been listed from the API server, 503 before."""
+    """200 once the index has been listed from the API server, 503 before.
+
+    Kept on the public port: the chart's readinessProbe checks the listener its Service
+    routes to (``port: http``), and the demo and the desktop and cluster tests wait on it.
+    """
     gw = request.app[GATEWAY]
     synced = gw.synced()
     return web.json_response({"ok": synced, "synced": synced, **gw.index.counts()},
                              status=200 if synced else 503)
-
-
-async def metrics(request: web.Request) -> web.Response:
-    body = request.app[GATEWAY].metrics.exposition()
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -65,9 +66,18 @@ def create_app(gw: Gateway) -> web.Application:
 
     app.cleanup_ctx.append(lifetime)
     app.on_response_prepare.append(security_headers)
-    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics)])
+    app.add_routes([web.get("/healthz", healthz)])  # no /metrics here: see create_metrics_app
     app.add_routes(trainee.routes())
     app.add_routes(instructor.routes())
     app.router.add_static(NOVNC_PREFIX, gw.config.novnc_dir, follow_symlinks=False)
     app.router.add_static(STATIC_PREFIX, pages.STATIC)
     return app
+
+
+def create_metrics_app(gw: Gateway) -> web.Application:
+    """GET /metrics (and a plain /healthz) of ``gw``, for the separate metrics listener."""
+    return metrics.probe_app(gw.metrics, _nothing_to_refresh, lambda: gw.synced())
+
+
+def _nothing_to_refresh() -> None:
+    """The gateway's gauges are kept current as things happen."""

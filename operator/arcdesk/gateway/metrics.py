@@ -1,11 +1,10 @@
-"""Prometheus metrics of one gateway (its own registry, so several apps can share a process)."""
+"""Prometheus metrics of one gateway (its own registry, so several apps can share a process).
+
+Served by :func:`arcdesk.gateway.app.create_metrics_app` on the metrics listener only."""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
-
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 class GatewayMetrics:

@@ -1,4 +1,5 @@
-"""Run the gateway: watch the API server into the index and serve HTTP on one address."""
+"""Run the gateway: watch the API server into the index, serve trainees on one address and
+/metrics on another (``metrics_port``; 0: none), so metrics never share the public port."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from arcdesk import metrics
 from arcdesk.gateway import logs, watch
 from arcdesk.gateway.apiserver import ApiServer, load_configuration
-from arcdesk.gateway.app import create_app
+from arcdesk.gateway.app import create_app, create_metrics_app
 from arcdesk.gateway.index import SeatIndex
 from arcdesk.gateway.state import Gateway, GatewayConfig
 from arcdesk.gateway.tokens import Digester
@@ -25,37 +27,75 @@ log = logging.getLogger("arcdesk.gateway")
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
+    metrics_host: str = "0.0.0.0"  # Prometheus (and a kubelet probe) must reach it
+    metrics_port: int = 9090  # /metrics, apart from trainee traffic; 0 disables
     namespace: str | None = None  # None: every namespace
     kubeconfig: Path | None = None  # None: in-cluster service account
     config: GatewayConfig = field(default_factory=GatewayConfig)
 
 
+@dataclass(frozen=True)
+class Serving:
+    """A running gateway and the ports it listens on (``metrics_port`` 0: no metrics)."""
+
+    gateway: Gateway
+    port: int
+    metrics_port: int
+
+
 @contextlib.asynccontextmanager
-async def running(options: ServeOptions) -> AsyncIterator[tuple[Gateway, int]]:
-    """Start watching and serving; yields the gateway and the bound port; stops on exit."""
+async def running(options: ServeOptions) -> AsyncIterator[Serving]:
+    """Start watching and serving; yields the gateway and its bound ports; stops on exit."""
     api = ApiServer(load_configuration(options.kubeconfig))
-    index = SeatIndex(Digester())
-    gw = Gateway(index=index, starter=watch.SeatStarter(api), config=options.config)
-    loops = watch.reflectors(api, options.namespace, index, gw.index_changed, gw.metrics)
-    gw.synced = lambda: all(loop.synced.is_set() for loop in loops)
-    tasks = [asyncio.create_task(loop.run(), name=f"watch-{loop.resource.kind}")
-             for loop in loops]
-    runner = web.AppRunner(create_app(gw), access_log_class=logs.AccessLogger,
-                           handler_cancellation=True)
+    gw = Gateway(index=SeatIndex(Digester()), starter=watch.SeatStarter(api),
+                 config=options.config)
+    tasks = _start_watching(api, gw, options.namespace)
+    runners: list[web.AppRunner] = []
     try:
-        await runner.setup()
-        site = web.TCPSite(runner, options.host, options.port)
-        await site.start()
-        port = runner.addresses[0][1]
-        log.info("gateway listening on http://%s:%d (%s)", options.host, port,
-                 f"namespace {options.namespace}" if options.namespace else "all namespaces")
-        yield gw, port
+        runners = await _listen(gw, options)
+        serving = Serving(gw, runners[0].addresses[0][1], options.metrics_port)
+        _log_listening(options, serving)
+        yield serving
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await runner.cleanup()
+        for runner in reversed(runners):
+            await runner.cleanup()
         await api.close()
+
+
+def _start_watching(api: ApiServer, gw: Gateway, namespace: str | None,
+                    ) -> list[asyncio.Task[None]]:
+    loops = watch.reflectors(api, namespace, gw.index, gw.index_changed, gw.metrics)
+    gw.synced = lambda: all(loop.synced.is_set() for loop in loops)
+    return [asyncio.create_task(loop.run(), name=f"watch-{loop.resource.kind}")
+            for loop in loops]
+
+
+async def _listen(gw: Gateway, options: ServeOptions) -> list[web.AppRunner]:
+    """The public listener, then the metrics one; the public one stops if metrics cannot bind."""
+    public = await metrics.listen(create_app(gw), options.host, options.port,
+                                  access_log_class=logs.AccessLogger, handler_cancellation=True)
+    if not options.metrics_port:
+        return [public]
+    try:
+        scrape = await metrics.listen(create_metrics_app(gw), options.metrics_host,
+                                      options.metrics_port, access_log=None)
+    except BaseException:
+        await public.cleanup()
+        raise
+    return [public, scrape]
+
+
+def _log_listening(options: ServeOptions, serving: Serving) -> None:
+    scope = f"namespace {options.namespace}" if options.namespace else "all namespaces"
+    log.info("gateway listening on http://%s:%d (%s)", options.host, serving.port, scope)
+    if serving.metrics_port:
+        log.info("gateway metrics on http://%s:%d/metrics", options.metrics_host,
+                 serving.metrics_port)
+    else:
+        log.info("gateway metrics off (--metrics-port 0)")
 
 
 async def serve_forever(options: ServeOptions) -> None:
