@@ -222,7 +222,8 @@ class Stack:
             ports.parent.mkdir(parents=True, exist_ok=True)
             ports.write_text(f"{port}\n")
             self.operator.start([str(ARCDESK), "operator", "run", "--namespace", self.namespace,
-                                 "--probe-port", str(port)], self.env)
+                                 "--probe-host", "127.0.0.1", "--probe-port", str(port)],
+                                self.env)
         url = f"http://127.0.0.1:{int(ports.read_text())}/healthz"
         wait_for("the operator's /healthz", lambda: self._up(self.operator, url), timeout=60)
 

@@ -44,7 +44,8 @@ class OperatorProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        args = [str(ARCDESK), "operator", "run", "--probe-port", str(self.port)]
+        args = [str(ARCDESK), "operator", "run", "--probe-host", "127.0.0.1",
+                "--probe-port", str(self.port)]
         for namespace in self.namespaces:
             args += ["--namespace", namespace]
         args += self.extra

@@ -19,7 +19,7 @@ def test_run_documents_its_options() -> None:
     result = CliRunner().invoke(app, ["operator", "run", "--help"])
     assert result.exit_code == 0
     for option in ("--namespace", "--all-namespaces", "--workers", "--api-concurrency",
-                   "--probe-port", "--resync"):
+                   "--probe-port", "--probe-host", "--resync"):
         assert option in result.output
 
 

@@ -28,6 +28,9 @@ def run(
         min=5, help="Seconds between safety-net re-checks of every object.")] = 300.0,
     probe_port: Annotated[int, typer.Option(
         min=0, max=65535, help="Port of /healthz and /metrics (0: off).")] = 8080,
+    probe_host: Annotated[str, typer.Option(
+        help="Address of /healthz and /metrics (in a pod the kubelet must reach it).",
+    )] = Options.probe_host,
     gateway_namespace: Annotated[str, typer.Option(
         envvar=GATEWAY_NAMESPACE_ENV,
         help="Namespace of the gateway: the only traffic desktops accept.")
@@ -41,6 +44,6 @@ def run(
         raise fail("give --namespace NS (repeatable) or --all-namespaces, not both", 2)
     options = Options(namespaces=tuple(namespace or ()), all_namespaces=all_namespaces,
                       workers=workers, api_concurrency=api_concurrency, resync_seconds=resync,
-                      probe_port=probe_port, kubeconfig=kubeconfig,
+                      probe_port=probe_port, probe_host=probe_host, kubeconfig=kubeconfig,
                       gateway_namespace=gateway_namespace)
     runner.run(options, verbose=verbose)
