@@ -4,7 +4,9 @@ and cleanup that leaves the cluster as it was found (namespaces gone, and the PV
 homes were given gone too).
 
 Knobs (environment): ``ARCDESK_BENCH_QUICK=1`` shrinks every benchmark for a trial run
-(small courses, short churn and idle windows; results go to ``<name>-quick.json``).
+(small courses, short churn and idle windows; results go to ``<name>-quick.json``);
+``ARCDESK_BENCH_OPERATOR_ARGS="--workers 16"`` runs the operator with other options (the
+results go to ``<name>-custom.json``), to compare settings.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import time
@@ -36,6 +39,7 @@ SEATS = f"/apis/{labels.API_VERSION}/namespaces/{{ns}}/seats"
 PODS = "/api/v1/namespaces/{ns}/pods"
 CLAIMS = "/api/v1/namespaces/{ns}/persistentvolumeclaims"
 LOGS = REPO / ".devcluster" / "logs"
+OPERATOR_ARGS = tuple(shlex.split(os.environ.get("ARCDESK_BENCH_OPERATOR_ARGS", "")))
 
 
 def env_int(name: str, full: int, quick: int) -> int:
@@ -43,9 +47,11 @@ def env_int(name: str, full: int, quick: int) -> int:
 
 
 def save(name: str, payload: dict[str, Any]) -> Path:
-    """Write the result; trial (quick) runs never overwrite the real figures."""
-    return write_result(f"{name}-quick" if QUICK else name,
-                        {**payload, "quick": QUICK, "uncommitted": _uncommitted()})
+    """Write the result; trial runs (quick, or other operator options) never overwrite the
+    real figures."""
+    suffix = ("-quick" if QUICK else "") + ("-custom" if OPERATOR_ARGS else "")
+    return write_result(name + suffix, {**payload, "quick": QUICK, "uncommitted": _uncommitted(),
+                                        "operator_args": list(OPERATOR_ARGS)})
 
 
 def _uncommitted() -> list[str]:
@@ -287,7 +293,8 @@ class Operator(OperatorProcess):
     to .devcluster/logs/bench-operator-<ns>.log)."""
 
     def __init__(self, namespaces: list[str]) -> None:
-        super().__init__(KUBECONFIG, namespaces, LOGS / f"bench-operator-{namespaces[0]}.log")
+        super().__init__(KUBECONFIG, namespaces, LOGS / f"bench-operator-{namespaces[0]}.log",
+                         *OPERATOR_ARGS)
 
     @property
     def pid(self) -> int:
