@@ -125,6 +125,9 @@ class Models:
         self._courses: dict[tuple[str, str], tuple[tuple[str, int], Course]] = {}
         self._seats: dict[tuple[str, str], tuple[tuple[str, int, bool], dict[str, Any]]] = {}
         self._profiles: Lru[tuple[str, str], Profile] = Lru(64)
+        # A seat is reconciled about ten times while it starts; its pod renders the same
+        # each time. 128 manifests are about 2.3 MiB.
+        self._pods: Lru[tuple[str, ...], dict[str, Any]] = Lru(128)
 
     def course(self, view: CourseView) -> Course:
         key, version = (view.namespace, view.name), (view.uid, view.generation)
@@ -142,6 +145,12 @@ class Models:
         if found is None or found[0] != version:
             found = self._seats[key] = (version, make())
         return found[1]
+
+    def desired_pod(self, key: tuple[str, ...], make: Callable[[], dict[str, Any]],
+                    ) -> dict[str, Any]:
+        """``make()`` for ``key`` (everything the pod is rendered from), reused while it is
+        among the most recent. Callers must not modify the manifest."""
+        return self._pods.get(key, make)
 
     def forget_course(self, namespace: str, name: str) -> None:
         self._courses.pop((namespace, name), None)

@@ -69,6 +69,9 @@ def test_models_keep_only_the_latest_generation_of_a_course() -> None:
     models.desired_seats(second, False, make)
     assert len(made) == 3, "a new generation or run state renders them again"
     assert models.course(view(1)) is not first, "an older generation is not kept"
+    pod = models.desired_pod(("uid", "2", "seat-001"), lambda: {"kind": "Pod"})
+    assert models.desired_pod(("uid", "2", "seat-001"), lambda: {"kind": "Other"}) is pod
+    assert models.desired_pod(("uid", "3", "seat-001"), lambda: {"kind": "New"}) == {"kind": "New"}
 
 
 def test_seat_changes_create_update_and_delete_only_our_seats() -> None:
