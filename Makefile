@@ -34,8 +34,9 @@ test-desktop: setup desktop-deps cluster-up ## real Xvnc session + headless Chro
 
 test: lint test-unit test-cluster test-desktop test-e2e ## everything CI runs
 
-bench: setup desktop-deps cluster-up ## benchmarks; results in bench/results/
+bench: setup desktop-deps cluster-up ## benchmarks; results in bench/results/, tables in the READMEs
 	$(PY) -m bench
+	$(PY) -m bench.report
 
 clean: ## remove the venv and caches inside the clone (not ~/.cache/arcdesk)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
