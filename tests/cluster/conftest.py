@@ -11,14 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from kubernetes import client, config
 
 from tests.cluster import kube_helpers
 
 REPO = Path(__file__).resolve().parents[2]
 KUBECONFIG = REPO / ".devcluster" / "kubeconfig"
-CRD_DIR = REPO / "charts" / "arcdesk" / "crds"
 
 
 @pytest.fixture(scope="session")
@@ -47,14 +45,7 @@ def kubectl(kubeconfig: Path) -> kube_helpers.Kubectl:
 @pytest.fixture(scope="session")
 def crds(kubectl: kube_helpers.Kubectl) -> list[str]:
     """Apply arcdesk's CRDs from charts/arcdesk/crds (server-side) and wait until Established."""
-    names = []
-    for path in sorted(CRD_DIR.glob("*.yaml")):
-        kubectl.run("apply", "--server-side", "--force-conflicts",
-                    "--field-manager=arcdesk-tests", "-f", str(path))
-        names.append(yaml.safe_load(path.read_text())["metadata"]["name"])
-    kubectl.run("wait", "--for=condition=Established", "--timeout=60s",
-                *(f"crd/{name}" for name in names))
-    return names
+    return kube_helpers.install_crds(kubectl, "arcdesk-tests")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 
 T = TypeVar("T")
+CRD_DIR = Path(__file__).resolve().parents[2] / "charts" / "arcdesk" / "crds"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,19 @@ class Kubectl:
 
     def get_json(self, *args: str) -> Any:
         return json.loads(self.run("get", *args, "-o", "json").stdout)
+
+
+def install_crds(kubectl: Kubectl, field_manager: str) -> list[str]:
+    """Apply arcdesk's CRDs from charts/arcdesk/crds (server-side) and wait until they are
+    Established; returns their names."""
+    names = []
+    for path in sorted(CRD_DIR.glob("*.yaml")):
+        kubectl.run("apply", "--server-side", "--force-conflicts",
+                    f"--field-manager={field_manager}", "-f", str(path))
+        names.append(yaml.safe_load(path.read_text())["metadata"]["name"])
+    kubectl.run("wait", "--for=condition=Established", "--timeout=60s",
+                *(f"crd/{name}" for name in names))
+    return names
 
 
 def apiserver_ready(kubeconfig: Path) -> bool:
