@@ -141,6 +141,7 @@ def up(layout: Layout) -> None:
     if layout.kubeconfig.exists() and healthy(layout):
         say(f"already up and healthy; kubeconfig {layout.kubeconfig}")
     else:
+        forget_earlier_clone(layout)
         ensure_pki(layout.pki)
         components.write_kubeconfigs(layout)
         link_tools(layout)
@@ -148,6 +149,18 @@ def up(layout: Layout) -> None:
     ensure_objects(layout)
     say(f"up in {time.monotonic() - started:.1f}s; "
         f"export KUBECONFIG={layout.kubeconfig} PATH={layout.state / 'bin'}:$PATH")
+
+
+def forget_earlier_clone(layout: Layout) -> None:
+    """A state directory without PKI is a new clone; etcd data found at its path belongs to
+    a deleted one (its PVs point into directories that are gone), so it starts empty."""
+    if (layout.pki / "ca.crt").exists() or not layout.etcd_data.exists():
+        return
+    if processes.port_in_use(layout.etcd_client_port):
+        raise DevclusterError(f"port {layout.etcd_client_port} already serves an etcd we did "
+                              "not start; stop it or set ARCDESK_ETCD_PORT")
+    shutil.rmtree(layout.etcd_data)
+    say(f"wiped {layout.etcd_data}: etcd data of an earlier clone at this path")
 
 
 def ensure_objects(layout: Layout) -> None:

@@ -59,9 +59,14 @@ def test_second_cluster_up_is_idempotent_and_down_frees_everything(tmp_path: Pat
     ports = dict(zip(PORT_VARIABLES, free_ports(len(PORT_VARIABLES)), strict=True))
     env = {**os.environ, "ARCDESK_DEVCLUSTER_DIR": str(state),
            "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"), **{k: str(v) for k, v in ports.items()}}
+    left_over = tmp_path / "etcd" / "member" / "from-a-deleted-clone"
+    left_over.parent.mkdir(parents=True)
+    left_over.write_text("stale")
     try:
         first = launcher("up", env)
         assert first.returncode == 0, first.stdout + first.stderr
+        assert not left_over.exists(), "a new clone must not start on an earlier clone's etcd"
+        assert "etcd data of an earlier clone" in first.stdout, first.stdout
         assert (state / "kubeconfig").exists()
         again = launcher("up", env)
         assert "already up and healthy" in again.stdout, again.stdout + again.stderr
