@@ -283,11 +283,19 @@ def running_session(base: Path, **options: Any) -> Iterator[DesktopSession]:
         session.stop()
 
 
-def canvas_png(page: Any) -> bytes:
-    """The noVNC canvas exactly as the browser drew it (no overlays), as PNG bytes."""
+NOVNC_CANVAS = "#noVNC_container canvas"  # noVNC's own page
+GATEWAY_SCREEN = "#screen canvas"  # the gateway's desktop page
+
+
+def canvas_png(page: Any, selector: str = NOVNC_CANVAS) -> bytes:
+    """The canvas (or image) at ``selector`` exactly as the browser drew it, as PNG bytes."""
     data_url = page.evaluate(
-        "() => document.querySelector('#noVNC_container canvas').toDataURL('image/png')"
-    )
+        "(sel) => { const el = document.querySelector(sel);"
+        " if (el instanceof HTMLCanvasElement) return el.toDataURL('image/png');"
+        " const c = document.createElement('canvas');"
+        " c.width = el.naturalWidth; c.height = el.naturalHeight;"
+        " c.getContext('2d').drawImage(el, 0, 0); return c.toDataURL('image/png'); }",
+        selector)
     return base64.b64decode(str(data_url).split(",", 1)[1])
 
 
@@ -298,14 +306,21 @@ def wait_connected(page: Any, timeout_ms: float = 20000) -> None:
     )
 
 
-def desktop_problems_after(page: Any, timeout: float = 20.0) -> list[str]:
+def wait_gateway_connected(page: Any, timeout_ms: float = 20000) -> None:
+    """The gateway's desktop page says so once its VNC connection is up."""
+    page.wait_for_function("() => document.body.dataset.state === 'connected'",
+                           timeout=timeout_ms)
+
+
+def desktop_problems_after(page: Any, timeout: float = 20.0,
+                           selector: str = NOVNC_CANVAS) -> list[str]:
     """Poll the canvas until it shows the desktop; the problems of the last frame otherwise.
     Right after connecting, the canvas may still be waiting for the first full update."""
     deadline = time.monotonic() + timeout
-    problems = desktop_problems(canvas_png(page))
+    problems = desktop_problems(canvas_png(page, selector))
     while problems and time.monotonic() < deadline:
         time.sleep(0.2)
-        problems = desktop_problems(canvas_png(page))
+        problems = desktop_problems(canvas_png(page, selector))
     return problems
 
 

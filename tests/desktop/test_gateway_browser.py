@@ -3,11 +3,9 @@ page with live thumbnails and a view-only look, and waking an idle-stopped deskt
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,22 +22,8 @@ if TYPE_CHECKING:
 pytest_plugins = ["tests.desktop.gateway_fixtures"]  # gateway, seats and the cluster fixtures
 
 
-def canvas_png(page: Any) -> bytes:
-    data_url = page.evaluate(
-        "() => document.querySelector('#screen canvas').toDataURL('image/png')")
-    return base64.b64decode(str(data_url).split(",", 1)[1])
-
-
-def wait_connected(page: Any) -> None:
-    page.wait_for_function("() => document.body.dataset.state === 'connected'", timeout=20000)
-
-
 def wait_desktop_drawn(page: Any) -> None:
-    problems: list[str] = ["not checked yet"]
-    deadline = time.monotonic() + 20
-    while problems and time.monotonic() < deadline:  # the first frames may predate XFCE
-        problems = harness.desktop_problems(canvas_png(page))
-        time.sleep(0.2)
+    problems = harness.desktop_problems_after(page, 20, harness.GATEWAY_SCREEN)
     assert not problems, f"the canvas behind the gateway is not the desktop: {problems}"
 
 
@@ -53,7 +37,7 @@ def test_trainee_link_leads_to_the_drawn_desktop(gateway: Gateway, seats: list[S
     assert page.locator("h1").inner_text() == harness.COURSE_TITLE
     assert seats[0].seat_id in page.locator(".seat").inner_text()
     page.click("#connect")
-    wait_connected(page)
+    harness.wait_gateway_connected(page)
     wait_desktop_drawn(page)
     assert page.evaluate("() => document.querySelector('#screen canvas').width") == \
         harness.GEOMETRY[0]
@@ -108,7 +92,7 @@ def test_instructor_page_shows_live_thumbnails_and_a_view_only_look(
     page.wait_for_function(f"() => document.querySelector('img.thumb').src !== "
                            f"{json.dumps(gateway.url + (first_src or ''))}", timeout=10000)
     cards.first.locator("a.view").click()
-    wait_connected(page)
+    harness.wait_gateway_connected(page)
     assert page.locator("#screen").get_attribute("data-view-only") == "true"
     assert "view only" in page.locator("header").inner_text()
 
@@ -137,4 +121,4 @@ def test_idle_stopped_desktop_is_woken_from_the_landing_page(
     seat.set_status(kubectl, {"phase": "Running", "idleStopped": False})
     page.wait_for_selector("#connect", timeout=15000)  # the page refreshes itself
     page.click("#connect")
-    wait_connected(page)
+    harness.wait_gateway_connected(page)

@@ -13,7 +13,6 @@ commands draw white only when what they check holds.
 
 from __future__ import annotations
 
-import base64
 import io
 import secrets
 import time
@@ -32,7 +31,7 @@ __all__ = ["demo_stack"]  # the fixture, shared with `make demo`'s launcher
 
 WHITE_SCREEN = r"printf '\e[107m\e[2J'"  # clear the terminal to bright white
 TERMINAL_SHARE = 0.15  # an 80x24 terminal covers ~28% of the 1280x800 desktop
-SCREEN = "#screen canvas"
+SCREEN = harness.GATEWAY_SCREEN
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +50,6 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
-
-
-def canvas_png(page: Any, selector: str = SCREEN) -> bytes:
-    data_url = page.evaluate(
-        "(sel) => { const el = document.querySelector(sel);"
-        " if (el instanceof HTMLCanvasElement) return el.toDataURL('image/png');"
-        " const c = document.createElement('canvas');"
-        " c.width = el.naturalWidth; c.height = el.naturalHeight;"
-        " c.getContext('2d').drawImage(el, 0, 0); return c.toDataURL('image/png'); }",
-        selector)
-    return base64.b64decode(str(data_url).split(",", 1)[1])
 
 
 def _channels(png: bytes) -> tuple[Image.Image, Image.Image]:
@@ -87,22 +75,18 @@ def open_desktop(page: Any, link: str) -> None:
     """A trainee's way in: the link, the course page, Connect, the drawn desktop."""
     page.goto(link)
     page.click("#connect")
-    page.wait_for_function("() => document.body.dataset.state === 'connected'", timeout=20000)
-    problems: list[str] = ["not looked yet"]
-    deadline = time.monotonic() + 30
-    while problems and time.monotonic() < deadline:  # the first frames may predate XFCE
-        problems = harness.desktop_problems(canvas_png(page))
-        time.sleep(0.3)
+    harness.wait_gateway_connected(page)
+    problems = harness.desktop_problems_after(page, 30, SCREEN)
     assert not problems, f"the canvas behind the trainee link is not the desktop: {problems}"
 
 
 def open_terminal(page: Any) -> None:
     """Ctrl+Alt+T, as on any XFCE desktop; the terminal takes the keyboard."""
-    before = black(canvas_png(page))
+    before = black(harness.canvas_png(page))
     page.locator(SCREEN).click(position={"x": 1200, "y": 760})  # the wallpaper: keys to noVNC
     page.keyboard.press("Control+Alt+t")
     wait_for("a terminal window on the desktop",
-             lambda: black(canvas_png(page)) > before + TERMINAL_SHARE, timeout=20)
+             lambda: black(harness.canvas_png(page)) > before + TERMINAL_SHARE, timeout=20)
 
 
 def run_in_terminal(page: Any, command: str) -> None:
@@ -111,7 +95,7 @@ def run_in_terminal(page: Any, command: str) -> None:
 
 def wait_white(page: Any, baseline: float, what: str, selector: str = SCREEN,
                timeout: float = 20) -> None:
-    wait_for(what, lambda: white(canvas_png(page, selector)) > baseline + TERMINAL_SHARE,
+    wait_for(what, lambda: white(harness.canvas_png(page, selector)) > baseline + TERMINAL_SHARE,
              timeout=timeout, interval=0.5)
 
 
@@ -132,7 +116,7 @@ def test_a_file_written_in_the_desktop_outlives_its_pod(
 
     open_desktop(page, demo_stack.links.trainees[seat])  # same link, a new desktop
     open_terminal(page)
-    baseline = white(canvas_png(page))
+    baseline = white(harness.canvas_png(page))
     run_in_terminal(page, f"grep -qx {note} ~/story.txt && {WHITE_SCREEN}")
     wait_white(page, baseline, "the new desktop's terminal to find ~/story.txt (white)")
     assert demo_stack.home_file(seat, "story.txt") == f"{note}\n"
@@ -149,14 +133,15 @@ def test_instructor_sees_the_seat_live_and_view_only_ignores_input(
         "() => [...document.querySelectorAll('img.thumb')]"
         ".every(img => img.complete && img.naturalWidth === 320)", timeout=20000)
     assert instructor.locator("li.seat-card").count() == 2
+    shown = f"{card} img.thumb"
     thumbnail = wait_for("the seat's thumbnail to show its desktop", lambda: (
-        png if not harness.desktop_problems(png := canvas_png(instructor, f"{card} img.thumb"))
+        png if not harness.desktop_problems(png := harness.canvas_png(instructor, shown))
         else None), timeout=20, interval=1)
 
     trainee = chromium.new_page()
     open_desktop(trainee, demo_stack.links.trainees[seat])
     open_terminal(trainee)
-    baseline = white(canvas_png(trainee))
+    baseline = white(harness.canvas_png(trainee))
     run_in_terminal(trainee, WHITE_SCREEN)
     wait_white(trainee, baseline, "the trainee's terminal cleared to white")
     wait_white(instructor, white(thumbnail), "the instructor's thumbnail to show the white "
