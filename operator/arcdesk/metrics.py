@@ -50,12 +50,14 @@ class Exposition(Protocol):
         """The registry's samples in Prometheus' text format."""
 
 
-def probe_app(metrics: Exposition, refresh: Callable[[], None],
-              healthy: Callable[[], bool]) -> web.Application:
-    """GET /metrics (``refresh`` first updates gauges) and GET /healthz, nothing else."""
+def probe_app(metrics: Exposition, healthy: Callable[[], bool],
+              refresh: Callable[[], None] | None = None) -> web.Application:
+    """GET /metrics (``refresh``, if any, first updates gauges) and GET /healthz, nothing
+    else."""
 
     async def metrics_page(_: web.Request) -> web.Response:
-        refresh()
+        if refresh is not None:
+            refresh()
         return web.Response(body=metrics.exposition(),
                             headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -86,4 +88,4 @@ async def listen(app: web.Application, host: str, port: int,
 async def serve(metrics: Exposition, refresh: Callable[[], None], healthy: Callable[[], bool],
                 host: str, port: int) -> web.AppRunner:
     """Serve :func:`probe_app` on ``host:port``, without an access log (scrapes are frequent)."""
-    return await listen(probe_app(metrics, refresh, healthy), host, port, access_log=None)
+    return await listen(probe_app(metrics, healthy, refresh), host, port, access_log=None)

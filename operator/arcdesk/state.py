@@ -114,6 +114,23 @@ class Lru(Generic[K, V]):
         return value
 
 
+class Latest(Generic[K, V]):
+    """One value per key, made again when the key's version changes: only the latest
+    generation of anything is kept."""
+
+    def __init__(self) -> None:
+        self._items: dict[K, tuple[Hashable, V]] = {}
+
+    def get(self, key: K, version: Hashable, make: Callable[[], V]) -> V:
+        found = self._items.get(key)
+        if found is None or found[0] != version:
+            found = self._items[key] = (version, make())
+        return found[1]
+
+    def pop(self, key: K) -> None:
+        self._items.pop(key, None)
+
+
 class Models:
     """Typed Course/Profile models, parsed once per generation (resourceVersion), and
     each course's desired Seats, rendered once per generation and schedule state.
@@ -122,29 +139,23 @@ class Models:
     would otherwise leave a parsed copy of every generation behind."""
 
     def __init__(self) -> None:
-        self._courses: dict[tuple[str, str], tuple[tuple[str, int], Course]] = {}
-        self._seats: dict[tuple[str, str], tuple[tuple[str, int, bool], dict[str, Any]]] = {}
+        self._courses: Latest[tuple[str, str], Course] = Latest()
+        self._seats: Latest[tuple[str, str], dict[str, Any]] = Latest()
         self._profiles: Lru[tuple[str, str], Profile] = Lru(64)
         # A seat is reconciled about ten times while it starts; its pod renders the same
         # each time. 128 manifests are about 2.3 MiB.
         self._pods: Lru[tuple[str, ...], dict[str, Any]] = Lru(128)
 
     def course(self, view: CourseView) -> Course:
-        key, version = (view.namespace, view.name), (view.uid, view.generation)
-        found = self._courses.get(key)
-        if found is None or found[0] != version:
-            found = self._courses[key] = (version, parse_course(view.body))
-        return found[1]
+        return self._courses.get((view.namespace, view.name), (view.uid, view.generation),
+                                 lambda: parse_course(view.body))
 
     def desired_seats(self, course: Course, running: bool,
                       make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """``make()`` (the course's Seat manifests by name), reused until the course's
         generation or ``running`` changes. Callers must not modify the manifests."""
-        key, version = (course.namespace, course.name), (course.uid, course.generation, running)
-        found = self._seats.get(key)
-        if found is None or found[0] != version:
-            found = self._seats[key] = (version, make())
-        return found[1]
+        return self._seats.get((course.namespace, course.name),
+                               (course.uid, course.generation, running), make)
 
     def desired_pod(self, key: tuple[str, ...], make: Callable[[], dict[str, Any]],
                     ) -> dict[str, Any]:
@@ -153,8 +164,8 @@ class Models:
         return self._pods.get(key, make)
 
     def forget_course(self, namespace: str, name: str) -> None:
-        self._courses.pop((namespace, name), None)
-        self._seats.pop((namespace, name), None)
+        self._courses.pop((namespace, name))
+        self._seats.pop((namespace, name))
 
     def profile(self, view: ProfileView | None) -> Profile | None:
         if view is None:

@@ -76,8 +76,6 @@ def create_app(gw: Gateway) -> web.Application:
 
 def create_metrics_app(gw: Gateway) -> web.Application:
     """GET /metrics (and a plain /healthz) of ``gw``, for the separate metrics listener."""
-    return metrics.probe_app(gw.metrics, _nothing_to_refresh, lambda: gw.synced())
-
-
-def _nothing_to_refresh() -> None:
-    """The gateway's gauges are kept current as things happen."""
+    # gw.synced is set once the watches start, hence the lambda; the gateway's gauges are
+    # kept current as things happen, so there is nothing to refresh before a scrape.
+    return metrics.probe_app(gw.metrics, lambda: gw.synced())
