@@ -82,11 +82,11 @@ def open_desktop(page: Any, link: str) -> None:
 
 def open_terminal(page: Any) -> None:
     """Ctrl+Alt+T, as on any XFCE desktop; the terminal takes the keyboard."""
-    before = black(harness.canvas_png(page))
+    before = black(harness.canvas_png(page, SCREEN))
     page.locator(SCREEN).click(position={"x": 1200, "y": 760})  # the wallpaper: keys to noVNC
     page.keyboard.press("Control+Alt+t")
     wait_for("a terminal window on the desktop",
-             lambda: black(harness.canvas_png(page)) > before + TERMINAL_SHARE, timeout=20)
+             lambda: black(harness.canvas_png(page, SCREEN)) > before + TERMINAL_SHARE, timeout=20)
 
 
 def run_in_terminal(page: Any, command: str) -> None:
@@ -116,7 +116,7 @@ def test_a_file_written_in_the_desktop_outlives_its_pod(
 
     open_desktop(page, demo_stack.links.trainees[seat])  # same link, a new desktop
     open_terminal(page)
-    baseline = white(harness.canvas_png(page))
+    baseline = white(harness.canvas_png(page, SCREEN))
     run_in_terminal(page, f"grep -qx {note} ~/story.txt && {WHITE_SCREEN}")
     wait_white(page, baseline, "the new desktop's terminal to find ~/story.txt (white)")
     assert demo_stack.home_file(seat, "story.txt") == f"{note}\n"
@@ -141,7 +141,7 @@ def test_instructor_sees_the_seat_live_and_view_only_ignores_input(
     trainee = chromium.new_page()
     open_desktop(trainee, demo_stack.links.trainees[seat])
     open_terminal(trainee)
-    baseline = white(harness.canvas_png(trainee))
+    baseline = white(harness.canvas_png(trainee, SCREEN))
     run_in_terminal(trainee, WHITE_SCREEN)
     wait_white(trainee, baseline, "the trainee's terminal cleared to white")
     wait_white(instructor, white(thumbnail), "the instructor's thumbnail to show the white "
