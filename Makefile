@@ -17,7 +17,12 @@ $(VENV)/.installed: pyproject.toml
 	@$(VENV)/bin/pip install -q -e '.[dev]'
 	@touch $@
 
-setup: $(VENV)/.installed ## create .venv with the package and dev tools
+# The gateway's noVNC, pinned in novnc.py: fetched from the npm registry into .venv/share.
+$(VENV)/.novnc: $(VENV)/.installed operator/arcdesk/gateway/novnc.py
+	@$(VENV)/bin/arcdesk gateway install-novnc
+	@touch $@
+
+setup: $(VENV)/.installed $(VENV)/.novnc ## create .venv with the package, dev tools and noVNC
 
 lint: setup ## ruff and mypy (strict on arcdesk)
 	$(VENV)/bin/ruff check operator tests bench devcluster images

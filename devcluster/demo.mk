@@ -6,14 +6,10 @@ DEMO_PY := .venv/bin/python
 # When `make demo` started, so the demo can say how long the first link took.
 DEMO_T0 := $(shell date +%s.%N)
 
-.PHONY: demo demo-deps demo-status demo-down
-
-demo-deps:  ## the gateway serves Debian's noVNC (installed once; desktop-deps has it too)
-	@test -e /usr/share/novnc/vnc.html || { apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends novnc; }
+.PHONY: demo demo-status demo-down
 
 demo: override PROFILE = base
-demo: setup demo-deps realnode-up image-import  ## the demo: a real course on the real node; prints the links
+demo: setup realnode-up image-import  ## the demo: a real course on the real node; prints the links
 	@ARCDESK_DEMO_T0=$(DEMO_T0) $(DEMO_PY) devcluster/demo.py up
 
 demo-status:  ## RSS, PSS and CPU (10 s sample) of every process of the demo: control plane, node, desktops, operator, gateway

@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from arcdesk.gateway import novnc
+
 REPO = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("ARCDESK_DEVCLUSTER_DIR") or REPO / ".devcluster")
 ARCDESK = Path(sys.executable).parent / "arcdesk"
@@ -192,8 +194,8 @@ class Stack:
     def check_prerequisites(self) -> None:
         if not ARCDESK.exists():
             raise DemoError(f"{ARCDESK} missing: run `make setup`")
-        if not Path("/usr/share/novnc/vnc.html").exists():
-            raise DemoError("the gateway serves Debian's noVNC: `apt-get install novnc`")
+        if not (novnc.default_dir() / novnc.ENTRY).exists():
+            raise DemoError(f"no noVNC for the gateway in {novnc.default_dir()}: run `make setup`")
         if not self.kubeconfig.exists():
             raise DemoError(f"no devcluster ({self.kubeconfig} missing): run `make realnode-up`")
         nodes = json.loads(self.kubectl("get", "nodes", "-l", "arcdesk.dev/node-pool=real",

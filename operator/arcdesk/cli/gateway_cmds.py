@@ -1,4 +1,5 @@
-"""`arcdesk gateway run`: serve personal links, noVNC and the instructor page."""
+"""`arcdesk gateway run`: serve personal links, noVNC and the instructor page;
+`arcdesk gateway install-novnc`: put the pinned noVNC where `run` looks for it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from arcdesk.cli.output import fail
+from arcdesk.cli.output import fail, say
+from arcdesk.gateway import novnc
 from arcdesk.gateway.app import NoVncMissing
 from arcdesk.gateway.ratelimit import parse_networks
 from arcdesk.gateway.server import ServeOptions, serve_forever
@@ -70,7 +72,7 @@ def run(
                                        "(repeatable).")
     ] = None,
     novnc_dir: Annotated[
-        Path, typer.Option(help="noVNC files (Debian package `novnc`).")
+        Path, typer.Option(help="noVNC files (`arcdesk gateway install-novnc` puts them here).")
     ] = NOVNC_DIR,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
 ) -> None:
@@ -95,3 +97,19 @@ def run(
         raise fail(f"gateway: {error}", 1) from error
     except KeyboardInterrupt:
         pass
+
+
+@app.command("install-novnc")
+def install_novnc(
+    dest: Annotated[Path, typer.Option(help="Where to unpack noVNC (the default of "
+                                       "`gateway run --novnc-dir`).")] = NOVNC_DIR,
+    registry: Annotated[str, typer.Option(help="npm registry (a mirror of it works too).")
+                        ] = novnc.REGISTRY,
+) -> None:
+    """Download @novnc/novnc (pinned version, checked against its sha512) and unpack it;
+    nothing to do when DEST already holds it."""
+    try:
+        fresh = novnc.install(dest, registry)
+    except novnc.NoVncInstallError as error:
+        raise fail(str(error), 1) from error
+    say(f"noVNC {novnc.VERSION} {'installed in' if fresh else 'already in'} {dest}")

@@ -11,8 +11,8 @@ listens), ``apiserver``/``watch`` (list+watch into the index, the start request)
 ``proxy`` (WebSocket relay, revocation), ``thumbnails``, ``pages`` (+ templates/, static/),
 ``ratelimit``, ``logs`` (redaction), ``metrics``, ``state``, ``app``, ``server``.
 
-noVNC comes from Debian bookworm's ``novnc`` package (1:1.3.0-1, files under
-/usr/share/novnc), the same noVNC the desktop image ships; ``make desktop-deps`` installs
-it here, and a gateway image needs ``apt-get install novnc``. The app refuses to start
-without it (:class:`arcdesk.gateway.app.NoVncMissing`).
+noVNC's core library comes from the npm registry, pinned by version and checksum
+(:mod:`arcdesk.gateway.novnc`); ``arcdesk gateway install-novnc`` puts it beside the
+package (``make setup`` and the operator image run it). The app refuses to start without it
+(:class:`arcdesk.gateway.app.NoVncMissing`).
 """

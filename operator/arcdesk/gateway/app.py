@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from arcdesk import metrics
-from arcdesk.gateway import instructor, pages, trainee
+from arcdesk.gateway import instructor, novnc, pages, trainee
 from arcdesk.gateway.state import GATEWAY, Gateway
 
 NOVNC_PREFIX = "/novnc/"
@@ -49,8 +49,8 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 def check_novnc(gw: Gateway) -> None:
     entry = gw.config.novnc_dir / "core" / "rfb.js"
     if not entry.is_file():
-        raise NoVncMissing(f"noVNC not found at {entry}: install the Debian package `novnc` "
-                           "(apt-get install novnc) or pass --novnc-dir")
+        raise NoVncMissing(f"noVNC not found at {entry}: run `arcdesk gateway install-novnc` "
+                           f"(noVNC {novnc.VERSION} from the npm registry) or pass --novnc-dir")
 
 
 def create_app(gw: Gateway) -> web.Application:

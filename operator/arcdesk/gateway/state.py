@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import aiohttp
 from aiohttp import web
 
+from arcdesk.gateway import novnc
 from arcdesk.gateway.index import SeatIndex
 from arcdesk.gateway.metrics import GatewayMetrics
 from arcdesk.gateway.proxy import ConnectionRegistry
@@ -17,8 +18,7 @@ from arcdesk.gateway.ratelimit import FailureLimiter, Network
 from arcdesk.gateway.records import Key
 from arcdesk.gateway.thumbnails import ThumbnailCache, agent_fetcher
 
-# Debian bookworm's `novnc` package (1:1.3.0-1), the same noVNC the desktop image ships.
-NOVNC_DIR = Path("/usr/share/novnc")
+NOVNC_DIR = novnc.default_dir()
 
 
 class Starter(Protocol):
