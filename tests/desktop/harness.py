@@ -288,13 +288,13 @@ GATEWAY_SCREEN = "#screen canvas"  # the gateway's desktop page
 
 
 def canvas_png(page: Any, selector: str = NOVNC_CANVAS) -> bytes:
-    """The canvas (or image) at ``selector`` exactly as the browser drew it, as PNG bytes."""
+    """The canvas at ``selector`` exactly as the browser drew it, as PNG bytes. Only a
+    canvas: an <img> that is reloading has no picture to read (the gateway's pages draw
+    thumbnails onto canvases for that reason)."""
     data_url = page.evaluate(
         "(sel) => { const el = document.querySelector(sel);"
-        " if (el instanceof HTMLCanvasElement) return el.toDataURL('image/png');"
-        " const c = document.createElement('canvas');"
-        " c.width = el.naturalWidth; c.height = el.naturalHeight;"
-        " c.getContext('2d').drawImage(el, 0, 0); return c.toDataURL('image/png'); }",
+        " if (!(el instanceof HTMLCanvasElement)) throw new Error(`no canvas at ${sel}`);"
+        " return el.toDataURL('image/png'); }",
         selector)
     return base64.b64decode(str(data_url).split(",", 1)[1])
 
@@ -304,6 +304,12 @@ def wait_connected(page: Any, timeout_ms: float = 20000) -> None:
         "() => document.documentElement.classList.contains('noVNC_connected')",
         timeout=timeout_ms,
     )
+
+
+def wait_thumbnails_drawn(page: Any, timeout_ms: float = 20000) -> None:
+    """Until every thumbnail on the instructor page holds a picture of its desktop."""
+    page.wait_for_function("() => [...document.querySelectorAll('canvas.thumb')]"
+                           ".every(c => Number(c.dataset.drawn) > 0)", timeout=timeout_ms)
 
 
 def wait_gateway_connected(page: Any, timeout_ms: float = 20000) -> None:

@@ -129,11 +129,9 @@ def test_instructor_sees_the_seat_live_and_view_only_ignores_input(
     card = f"li.seat-card[data-seat='{seat}']"
     instructor = chromium.new_page()
     instructor.goto(demo_stack.links.instructor)
-    instructor.wait_for_function(
-        "() => [...document.querySelectorAll('img.thumb')]"
-        ".every(img => img.complete && img.naturalWidth === 320)", timeout=20000)
+    harness.wait_thumbnails_drawn(instructor)
     assert instructor.locator("li.seat-card").count() == 2
-    shown = f"{card} img.thumb"
+    shown = f"{card} canvas.thumb"
     thumbnail = wait_for("the seat's thumbnail to show its desktop", lambda: (
         png if not harness.desktop_problems(png := harness.canvas_png(instructor, shown))
         else None), timeout=20, interval=1)
@@ -145,7 +143,7 @@ def test_instructor_sees_the_seat_live_and_view_only_ignores_input(
     run_in_terminal(trainee, WHITE_SCREEN)
     wait_white(trainee, baseline, "the trainee's terminal cleared to white")
     wait_white(instructor, white(thumbnail), "the instructor's thumbnail to show the white "
-               "terminal", selector=f"{card} img.thumb", timeout=30)
+               "terminal", selector=shown, timeout=30)
 
     instructor.click(f"{card} a.view")
     instructor.wait_for_function("() => document.body.dataset.state === 'connected'",

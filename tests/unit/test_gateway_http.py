@@ -191,8 +191,12 @@ def test_instructor_page_lists_seats_with_view_links_and_no_control_by_default()
         html = await (await client.get(course.course_base())).text()
         for seat in course.seats:
             assert f'href="{course.course_base()}seats/{seat.key.name}/view"' in html
-            assert f'src="{course.course_base()}seats/{seat.key.name}/thumbnail.png"' in html
+            assert f'data-src="{course.course_base()}seats/{seat.key.name}/thumbnail.png"' in html
         assert "/control" not in html
+        assert 'http-equiv="refresh"' not in html, "a page reload would blank the thumbnails"
+        status = await (await client.get(course.course_base() + "status.json")).json()
+        assert status == {"seats": [{"seat": seat.seat["spec"]["id"], "phase": "Running"}
+                                    for seat in course.seats]}
         seat_path = f"{course.course_base()}seats/{course.seats[0].key.name}/"
         view = await client.get(seat_path + "view/credentials", headers=SCRIPT)
         assert await view.json() == {"password": course.seats[0].view_password}

@@ -57,6 +57,13 @@ async def overview(request: web.Request) -> web.Response:
                         control=granted.control)
 
 
+async def status(request: web.Request) -> web.Response:
+    """GET /course/{namespace}/{course}/status.json: each seat's phase, for the open page."""
+    granted = access.course_access(request)
+    seats = access.gateway(request).index.seats_of(granted.course)
+    return web.json_response({"seats": [{"seat": s.seat_id, "phase": s.phase} for s in seats]})
+
+
 async def thumbnail(request: web.Request) -> web.Response:
     """GET .../seats/{seat}/thumbnail.png: the desktop a few seconds ago (cached)."""
     granted = access.course_access(request)
@@ -125,6 +132,7 @@ def routes() -> list[web.RouteDef]:
     return [
         web.get("/i/{token}", enter),
         web.get(course, overview),
+        web.get(course + "status.json", status),
         web.get(seat + "thumbnail.png", thumbnail),
         web.get(seat + "{mode}", desktop),
         web.get(seat + "{mode}/credentials", credentials),
