@@ -6,12 +6,15 @@ PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 export PATH := $(CURDIR)/.devcluster/bin:$(PATH)
 
-.PHONY: setup lint test test-unit test-cluster test-desktop bench clean help
+.PHONY: setup lint test test-unit test-cluster test-desktop bench fresh-check clean help
 
 help:
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 $(VENV)/.installed: pyproject.toml
+	@# Debian's python3 makes venvs only with python3-venv (ensurepip) installed.
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv; }
 	@$(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install -q --upgrade pip
 	@$(VENV)/bin/pip install -q -e '.[dev]'
@@ -42,6 +45,11 @@ test: lint test-unit test-cluster test-desktop test-e2e ## everything CI runs
 bench: setup desktop-deps cluster-up ## benchmarks; results in bench/results/, tables in the READMEs
 	$(PY) -m bench
 	$(PY) -m bench.report
+
+# FRESH_TARGETS=... adds tiers; see README.md for which can run inside such a root.
+FRESH_TARGETS ?= setup lint test-unit
+fresh-check: image-deps ## clean-room check: make $(FRESH_TARGETS) in a fresh Debian root, empty HOME
+	.ci/fresh-check $(FRESH_TARGETS)
 
 clean: ## remove the venv and caches inside the clone (not ~/.cache/arcdesk)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
