@@ -9,7 +9,8 @@ Modules: ``records``/``index``/``tokens`` (pure: what each token opens, where ea
 listens), ``apiserver``/``watch`` (list+watch into the index, the start request),
 ``access`` (refusals, cookies, origin rules), ``trainee``/``instructor`` (routes),
 ``proxy`` (WebSocket relay, revocation), ``thumbnails``, ``pages`` (+ templates/, static/),
-``ratelimit``, ``logs`` (redaction), ``metrics``, ``state``, ``app``, ``server``.
+``ratelimit``, ``logs`` (redaction), ``metrics``, ``novnc`` (the pinned noVNC), ``state``,
+``app``, ``server``.
 
 noVNC's core library comes from the npm registry, pinned by version and checksum
 (:mod:`arcdesk.gateway.novnc`); ``arcdesk gateway install-novnc`` puts it beside the
