@@ -73,7 +73,7 @@ def fetch(url: str, cache: Path, timeout: float = 60) -> bytes:
         return data
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            data = response.read()  # 155 KB: no need to stream
+            data = bytes(response.read())  # 155 KB: no need to stream
     except OSError as error:
         raise NoVncInstallError(f"cannot download {url}: {error}") from error
     if (got := integrity_of(data)) != INTEGRITY:
