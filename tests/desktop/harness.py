@@ -300,10 +300,20 @@ def canvas_png(page: Any, selector: str = NOVNC_CANVAS) -> bytes:
 
 
 def wait_connected(page: Any, timeout_ms: float = 20000) -> None:
-    page.wait_for_function(
-        "() => document.documentElement.classList.contains('noVNC_connected')",
-        timeout=timeout_ms,
-    )
+    """Until noVNC's own page says connected; on timeout, fail with what the page showed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "() => document.documentElement.classList.contains('noVNC_connected')",
+            timeout=timeout_ms,
+        )
+    except PlaywrightTimeout as error:
+        shown = page.evaluate(
+            "() => [document.documentElement.className,"
+            " document.getElementById('noVNC_status')?.textContent ?? '']")
+        raise AssertionError(f"noVNC not connected after {timeout_ms / 1000:.0f} s; "
+                             f"page classes and status: {shown}") from error
 
 
 def wait_thumbnails_drawn(page: Any, timeout_ms: float = 20000) -> None:
