@@ -24,8 +24,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from arcdesk import conditions, labels
 from arcdesk.kube import ApiError
 from arcdesk.model import parse_time
@@ -98,13 +96,13 @@ def pod_ready(pod: Obj) -> bool:
 class Tracker:
     """Live readiness of one kind's objects in a namespace, from a list-and-watch."""
 
-    def __init__(self, api: Api, path: str, ready: Callable[[Obj], bool],
+    def __init__(self, api: Api, kind: str, namespace: str, ready: Callable[[Obj], bool],
                  changed: asyncio.Event | None = None) -> None:
         self.uid: dict[str, str] = {}
         self.ready: dict[str, bool] = {}
         self.ready_since: dict[str, float] = {}  # name -> when it last became ready
         self.first_ready: dict[tuple[str, str], float] = {}  # (name, uid) -> first ready
-        self._api, self._path, self._is_ready = api, path, ready
+        self._api, self._kind, self._namespace, self._is_ready = api, kind, namespace, ready
         self._changed = changed or asyncio.Event()  # shared: wake on either of two watches
         self._listed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -126,13 +124,13 @@ class Tracker:
         while True:
             try:
                 await self._follow()
-            except (aiohttp.ClientError, ApiError, TimeoutError, ValueError) as error:
+            except (ApiError, TimeoutError, ValueError) as error:
                 self.errors.append(f"{type(error).__name__}: {error}"[:200])
                 await asyncio.sleep(1)
 
     async def _follow(self) -> None:
         listed: set[str] = set()
-        async for kind, obj in self._api.list_and_watch(self._path):
+        async for kind, obj in self._api.list_and_watch(self._kind, self._namespace):
             if kind == "SYNCED":  # drop what was deleted while no watch was open
                 for name in set(self.uid) - listed:
                     self._update("DELETED", {"metadata": {"name": name}})
@@ -237,10 +235,10 @@ class Cluster:
 
     async def seats(self, namespace: str, changed: asyncio.Event | None = None) -> Tracker:
         """The Seats of ``namespace``, listed before this returns."""
-        return await Tracker(self.api, SEATS.format(ns=namespace), seat_ready, changed).start()
+        return await Tracker(self.api, "Seat", namespace, seat_ready, changed).start()
 
     async def pods(self, namespace: str, changed: asyncio.Event | None = None) -> Tracker:
-        return await Tracker(self.api, PODS.format(ns=namespace), pod_ready, changed).start()
+        return await Tracker(self.api, "Pod", namespace, pod_ready, changed).start()
 
     async def failed_scheduling(self, namespace: str) -> int:
         """Scheduling attempts that found no node (e.g. the home claim not bound yet)."""

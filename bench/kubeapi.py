@@ -1,13 +1,12 @@
-"""A small asyncio client of the devcluster's API server for the operator benchmarks:
-plain requests, list-then-watch, and the API server's own request counters.
+"""The benchmarks' view of arcdesk's one API client: requests by raw path (404 as None),
+list-then-watch of one kind, and the API server's own request counters.
 
-It is not the operator's client (arcdesk.kube): the benchmarks observe the operator and
-act as its baseline, so they must not share its code paths beyond loading credentials.
+The benchmarks act as the operator's baseline through the same client (``arcdesk.kube``),
+so they measure what the operator does with it, not a difference between two clients.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
@@ -15,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from arcdesk.kube import ApiError, load_credentials
+from arcdesk.kube import ApiError, Kube, connect
+from arcdesk.kube.errors import Call
+from arcdesk.kube.kinds import NAMESPACE
 
 REPO = Path(__file__).resolve().parents[1]
 KUBECONFIG = REPO / ".devcluster" / "kubeconfig"
+FIELD_MANAGER = "arcdesk-bench"
 WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"})
 # Objects arcdesk writes. Left out as other components' writes: subresources except the
 # status of courses and seats (pods/binding: the scheduler; pods/status: KWOK), PUT (the
@@ -30,91 +30,57 @@ ARCDESK_RESOURCES = frozenset({"courses", "seats", "pods", "services", "secrets"
 OWN_STATUS = frozenset({"courses", "seats"})
 _SAMPLE = re.compile(r'^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$')
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
+_RAW = Call("request", NAMESPACE, None)  # a raw path: errors name the path, not a kind
+GONE = 410
 Obj = dict[str, Any]
 WriteKey = tuple[str, str, str, str]  # (group, resource, subresource, verb)
 
 
 class Api:
-    """Requests to the API server with the kubeconfig's credentials; counts its own verbs."""
+    """Requests with the kubeconfig's credentials; counts its own verbs in ``sent``."""
 
     def __init__(self, kubeconfig: Path = KUBECONFIG, connections: int = 64) -> None:
-        credentials = load_credentials(str(kubeconfig))
-        self.server, self._authorization = credentials.server, credentials.authorization
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=credentials.ssl_context, limit=connections),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=10))
         self.sent: Counter[str] = Counter()
+        self.kube = Kube(connect(kubeconfig), field_manager=FIELD_MANAGER,
+                         max_concurrency=connections, timeout=120,
+                         on_request=lambda verb, _status, _seconds: self.sent.update([verb]))
 
     async def close(self) -> None:
-        await self._session.close()
-
-    def _headers(self, content_type: str) -> dict[str, str]:
-        headers = {"Accept": "application/json", "Content-Type": content_type}
-        authorization = self._authorization()
-        if authorization:
-            headers["Authorization"] = authorization
-        return headers
+        await self.kube.close()
 
     async def request(self, method: str, path: str, body: Any = None,
                       params: Mapping[str, str] | None = None,
                       content_type: str = "application/json") -> Obj | None:
         """The decoded answer; None for 404; ApiError for other errors."""
-        self.sent[method] += 1
-        data = None if body is None else json.dumps(body)
-        async with self._session.request(method, self.server + path, data=data, params=params,
-                                         headers=self._headers(content_type),
-                                         timeout=aiohttp.ClientTimeout(total=120)) as response:
-            text = await response.text()
-            status = response.status
-        if status == 404:
-            return None
-        answer = json.loads(text) if text and text.startswith("{") else {}
-        if status >= 400:
-            raise ApiError(status, answer.get("reason", ""), answer.get("message", text[:300]))
-        return answer
+        try:
+            return await self.kube.request(method, path, _RAW, body, params, content_type)
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
 
     async def text(self, path: str) -> str:
-        async with self._session.get(self.server + path, headers=self._headers("text/plain"),
-                                     timeout=aiohttp.ClientTimeout(total=60)) as response:
-            response.raise_for_status()
-            return await response.text()
+        return await self.kube.text(path)
 
-    async def list_and_watch(self, path: str) -> AsyncIterator[tuple[str, Obj]]:
-        """Every object as ADDED, then SYNCED (no object), then the watch events; relists
-        when the watch expires."""
+    async def list_and_watch(self, kind: str, namespace: str,
+                             ) -> AsyncIterator[tuple[str, Obj]]:
+        """Every object as ADDED, then SYNCED (no object), then the watch events; lists
+        again when the watch expires."""
         while True:
-            listed = await self.request("GET", path)
-            assert listed is not None, f"cannot list {path}"
-            for item in listed["items"]:
+            items, version = await self.kube.list(kind, namespace)
+            for item in items:
                 yield "ADDED", item
             yield "SYNCED", {}
-            version = listed["metadata"]["resourceVersion"]
-            async for kind, obj in self._watch(path, version):
-                if kind == "ERROR":
-                    break  # 410 Gone: start over with a fresh list
-                if kind != "BOOKMARK":
-                    yield kind, obj
-                version = obj["metadata"].get("resourceVersion", version)
-
-    async def _watch(self, path: str, version: str) -> AsyncIterator[tuple[str, Obj]]:
-        params = {"watch": "1", "resourceVersion": version, "allowWatchBookmarks": "true",
-                  "timeoutSeconds": "600"}
-        while True:
-            async with self._session.get(self.server + path, params=params,
-                                         headers=self._headers("application/json")) as response:
-                if response.status >= 400:
-                    yield "ERROR", {"metadata": {}}
-                    return
-                buffer = b""
-                async for chunk in response.content.iter_any():
-                    buffer += chunk
-                    *lines, buffer = buffer.split(b"\n")
-                    for line in lines:
-                        if line.strip():
-                            event = json.loads(line)
-                            params["resourceVersion"] = event["object"]["metadata"].get(
-                                "resourceVersion", params["resourceVersion"])
-                            yield event["type"], event["object"]
+            try:
+                while True:
+                    async for type_, obj in self.kube.watch(kind, namespace, version,
+                                                            seconds=600):
+                        version = obj["metadata"].get("resourceVersion", version)
+                        if type_ != "BOOKMARK":
+                            yield type_, obj
+            except ApiError as error:
+                if error.status != GONE:
+                    raise
 
     async def apiserver_writes(self) -> Snapshot:
         """The API server's apiserver_request_total for write verbs, cluster-wide."""

@@ -24,7 +24,7 @@ from typing import Any
 from arcdesk import desired, naming
 from arcdesk.course_logic import CourseFacts, course_owner, course_status, seat_owner
 from arcdesk.credentials import new_seat_credentials, new_token
-from arcdesk.kube import path
+from arcdesk.kube.kinds import path
 from arcdesk.model import Course, Profile, Trainee, parse_course, parse_profile
 from arcdesk.schedule import plan
 from arcdesk.seat_logic import Observed, RunDecision, seat_status, with_spec_hash

@@ -9,6 +9,7 @@ GROUP = "arcdesk.dev"
 VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
 FIELD_MANAGER = "arcdesk-operator"
+GATEWAY_FIELD_MANAGER = "arcdesk-gateway"
 
 COURSE = f"{GROUP}/course"
 SEAT = f"{GROUP}/seat"

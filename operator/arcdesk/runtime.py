@@ -19,7 +19,7 @@ from aiohttp import web
 
 from arcdesk import labels, metrics, views
 from arcdesk.course_sync import reconcile_course
-from arcdesk.kube import Kube, load_credentials
+from arcdesk.kube import Kube, connect
 from arcdesk.seat_sync import Outcome, reconcile_seat
 from arcdesk.settings import Settings
 from arcdesk.state import Caches, Context
@@ -55,7 +55,8 @@ class Runtime:
 
     async def start(self, indices: Mapping[str, Any]) -> None:
         """Called from kopf's startup handler, which hands over the (still empty) indexes."""
-        kube = Kube(load_credentials(self.options.kubeconfig), self.options.api_concurrency,
+        kube = Kube(connect(self.options.kubeconfig),
+                    max_concurrency=self.options.api_concurrency,
                     on_request=self.metrics.api_request)
         self.ctx = Context(kube=kube, caches=Caches(indices), clock=lambda: datetime.now(UTC),
                            settings=Settings(gateway_namespace=self.options.gateway_namespace))

@@ -10,14 +10,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from kubernetes import client as k8s_client
 
 from arcdesk.gateway import index as idx
-from arcdesk.gateway.apiserver import ApiServer
 from arcdesk.gateway.metrics import GatewayMetrics
 from arcdesk.gateway.records import Key
 from arcdesk.gateway.tokens import Digester
 from arcdesk.gateway.watch import RESOURCES, Reflector
+from arcdesk.kube import Connection, Kube
 
 pytestmark = pytest.mark.unit
 SEATS = next(r for r in RESOURCES if r.kind == idx.SEAT)
@@ -79,8 +78,8 @@ def test_relist_after_error_and_expired_watch_drops_what_was_deleted_meanwhile()
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
-        configuration = k8s_client.Configuration(host=f"http://127.0.0.1:{runner.addresses[0][1]}")
-        api = ApiServer(configuration)
+        api = Kube(Connection(f"http://127.0.0.1:{runner.addresses[0][1]}", False,
+                              lambda: None, "default"))
         reflector = Reflector(api, SEATS, None, index, touched.extend, metrics)
         task = asyncio.create_task(reflector.run())
         try:

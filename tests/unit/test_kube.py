@@ -1,4 +1,4 @@
-"""kube: URL paths for the kinds the operator writes, and errors that say what happened
+"""kube: URL paths for the kinds arcdesk writes, and errors that say what happened
 without echoing what was sent."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from arcdesk import kube
+from arcdesk.kube import kinds
 
 
 @pytest.mark.parametrize(("args", "expected"), [
@@ -15,9 +16,11 @@ from arcdesk import kube
     (("NetworkPolicy", "training"),
      "/apis/networking.k8s.io/v1/namespaces/training/networkpolicies"),
     (("DesktopProfile", "training", "base"), "/apis/arcdesk.dev/v1alpha1/desktopprofiles/base"),
+    (("Secret", "*"), "/api/v1/secrets"),
+    (("Seat", "a b", "x/y"), "/apis/arcdesk.dev/v1alpha1/namespaces/a%20b/seats/x%2Fy"),
 ])
 def test_paths(args: tuple[str, ...], expected: str) -> None:
-    assert kube.path(*args) == expected
+    assert kinds.path(*args) == expected
 
 
 def test_quota_errors_are_recognised() -> None:
@@ -28,7 +31,8 @@ def test_quota_errors_are_recognised() -> None:
     assert str(quota).startswith("403 Forbidden: pods")
 
 
-@pytest.mark.parametrize(("status", "transient"), [(500, True), (503, True), (429, True),
+@pytest.mark.parametrize(("status", "transient"), [(0, True), (500, True), (503, True),
+                                                   (429, True),
                                                    (403, False), (422, False), (409, False)])
 def test_transient_errors(status: int, transient: bool) -> None:
     assert kube.ApiError(status, "", "").transient is transient

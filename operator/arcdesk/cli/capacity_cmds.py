@@ -8,10 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from arcdesk import capacity, offline, profiles
-from arcdesk.cli.cluster import ALL_NAMESPACES, NODE, POD, PROFILE, Cluster, connect
 from arcdesk.cli.files import InputError, load_documents
-from arcdesk.cli.options import Context, Kubeconfig, Output, reported, target
+from arcdesk.cli.options import Context, Kubeconfig, Output, connect, reported, target
 from arcdesk.cli.output import Format, emit_object, fail, say
+from arcdesk.kube.blocking import Cluster
+from arcdesk.kube.kinds import ALL_NAMESPACES, NODE, POD, PROFILE
 from arcdesk.model import parse_course
 
 

@@ -8,20 +8,23 @@ from typing import Annotated
 import typer
 
 from arcdesk.cli import course_ops
-from arcdesk.cli.cluster import COURSE, Cluster, Target, connect
 from arcdesk.cli.options import (
     Context,
     Kubeconfig,
     Namespace,
     Output,
+    Target,
     Timeout,
     Wait,
     Yes,
     confirm,
+    connect,
     reported,
     target,
 )
 from arcdesk.cli.output import Format, SeatsBar, emit, emit_object, say
+from arcdesk.kube.blocking import Cluster
+from arcdesk.kube.kinds import COURSE
 from arcdesk.summaries import COURSE_COLUMNS
 
 app = typer.Typer(name="course", no_args_is_help=True,

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from arcdesk import course_edits, labels, summaries
-from arcdesk.cli.cluster import ALL_NAMESPACES, CLAIM, COURSE, EVENT, SEAT, Cluster, ClusterError
 from arcdesk.cli.files import InputError, load_documents
+from arcdesk.cli.options import CommandError
+from arcdesk.kube.blocking import Cluster
+from arcdesk.kube.kinds import ALL_NAMESPACES, CLAIM, COURSE, EVENT, SEAT
 from arcdesk.summaries import Progress
 
 POLL_SECONDS = 1.0
@@ -101,7 +103,7 @@ def delete(cluster: Cluster, name: str) -> int:
 
 def wait_ready(cluster: Cluster, name: str, namespace: str | None, timeout: float,
                report: Callable[[Progress], None]) -> Progress:
-    """Poll the course until it is Ready for its latest spec; ClusterError on timeout."""
+    """Poll the course until it is Ready for its latest spec; CommandError on timeout."""
     deadline = time.monotonic() + timeout
     while True:
         state = summaries.progress(cluster.get(COURSE, name, namespace))
@@ -110,7 +112,7 @@ def wait_ready(cluster: Cluster, name: str, namespace: str | None, timeout: floa
             return state
         if time.monotonic() >= deadline:
             why = f" ({state.message})" if state.message else ""
-            raise ClusterError(f"timed out after {timeout:.0f}s waiting for course {name}: "
+            raise CommandError(f"timed out after {timeout:.0f}s waiting for course {name}: "
                                f"{state.ready}/{state.desired} seats ready{why}; see "
                                f"`arcdesk course show {name}`")
         time.sleep(POLL_SECONDS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -20,17 +19,6 @@ from arcdesk.gateway.state import NOVNC_DIR, GatewayConfig
 
 app = typer.Typer(name="gateway", help="The gateway: the only door into the desktops.",
                   no_args_is_help=True)
-
-
-def _kubeconfig(given: Path | None) -> Path | None:
-    """The kubeconfig to use; None means the pod's service account (in-cluster)."""
-    if given is not None:
-        return given
-    if os.environ.get("KUBECONFIG"):
-        return Path(os.environ["KUBECONFIG"].split(os.pathsep)[0])
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        return None
-    return Path.home() / ".kube" / "config"
 
 
 def _config(trusted_proxy: list[str], address_map: list[str], novnc_dir: Path) -> GatewayConfig:
@@ -59,8 +47,8 @@ def run(
         bool, typer.Option("--all-namespaces", "-A", help="Serve the courses of every namespace.")
     ] = False,
     kubeconfig: Annotated[
-        Path | None, typer.Option(help="Kubeconfig file (default: $KUBECONFIG, in-cluster, "
-                                  "then ~/.kube/config).")
+        Path | None, typer.Option(help="Kubeconfig file (default: $KUBECONFIG, then "
+                                  "~/.kube/config, then the pod's service account).")
     ] = None,
     trusted_proxy: Annotated[
         list[str] | None, typer.Option(help="CIDR of a reverse proxy whose X-Forwarded-For "
@@ -88,7 +76,7 @@ def run(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = ServeOptions(host=host, port=port, metrics_host=metrics_host,
                            metrics_port=metrics_port, namespace=namespace,
-                           kubeconfig=_kubeconfig(kubeconfig), config=config)
+                           kubeconfig=kubeconfig, config=config)
     try:
         asyncio.run(serve_forever(options))
     except NoVncMissing as error:

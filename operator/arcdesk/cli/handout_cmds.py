@@ -12,9 +12,16 @@ import typer
 from arcdesk import handout as cards_format
 from arcdesk import links
 from arcdesk.cli import seat_ops
-from arcdesk.cli.cluster import connect
 from arcdesk.cli.course_cmds import Name
-from arcdesk.cli.options import Context, GatewayUrl, Kubeconfig, Namespace, reported, target
+from arcdesk.cli.options import (
+    Context,
+    GatewayUrl,
+    Kubeconfig,
+    Namespace,
+    connect,
+    reported,
+    target,
+)
 from arcdesk.cli.output import fail, info
 
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from arcdesk.cli.cluster import ClusterError, Target
 from arcdesk.cli.files import InputError
 from arcdesk.cli.output import Format, fail
 from arcdesk.course_edits import EditError, UsageProblem
+from arcdesk.kube import ApiError
+from arcdesk.kube.blocking import Cluster
+from arcdesk.kube.blocking import connect as connect_cluster
 from arcdesk.links import GATEWAY_ENV, GatewayUrlError
 
 Kubeconfig = Annotated[Path | None, typer.Option(
@@ -38,6 +41,25 @@ Timeout = Annotated[float, typer.Option("--timeout", metavar="SECONDS", min=1,
                                         help="How long --wait waits.")]
 
 
+class CommandError(Exception):
+    """A command that could not finish (a wait that timed out, a link not made yet);
+    ``str()`` is the one line to show."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to talk to: the kubectl-style global options."""
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    namespace: str | None = None
+
+
+def connect(target: Target) -> Cluster:
+    """The cluster ``target`` names, as kubectl would pick it; ApiError when it cannot."""
+    return connect_cluster(target.kubeconfig, target.context, target.namespace)
+
+
 def target(kubeconfig: Path | None, context: str | None, namespace: str | None) -> Target:
     return Target(kubeconfig=kubeconfig, context=context, namespace=namespace)
 
@@ -51,7 +73,7 @@ def reported() -> Iterator[None]:
         raise fail(str(problem), 2) from None
     except InputError as problem:
         raise fail(str(problem), 2) from None
-    except (ClusterError, EditError, GatewayUrlError) as problem:
+    except (ApiError, CommandError, EditError, GatewayUrlError) as problem:
         raise fail(str(problem), 1) from None
 
 

@@ -7,10 +7,10 @@ from typing import Annotated
 import typer
 
 from arcdesk import summaries
-from arcdesk.cli.cluster import PROFILE, Target, connect
 from arcdesk.cli.course_ops import now
-from arcdesk.cli.options import Context, Kubeconfig, Output, reported, target
+from arcdesk.cli.options import Context, Kubeconfig, Output, Target, connect, reported, target
 from arcdesk.cli.output import Format, emit, emit_object
+from arcdesk.kube.kinds import PROFILE
 from arcdesk.summaries import PROFILE_COLUMNS
 
 app = typer.Typer(name="profile", no_args_is_help=True,

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from arcdesk import labels, links, naming, summaries
-from arcdesk.cli.cluster import COURSE, SEAT, SECRET, Cluster, ClusterError
 from arcdesk.cli.course_ops import now, seats_of
+from arcdesk.cli.options import CommandError
 from arcdesk.course_edits import timestamp
 from arcdesk.handout import Card
+from arcdesk.kube import ApiError
+from arcdesk.kube.blocking import Cluster
+from arcdesk.kube.kinds import COURSE, SEAT, SECRET
 
 POLL_SECONDS = 0.5
 
@@ -44,7 +47,7 @@ def _tokens(cluster: Cluster, course: str) -> dict[str, str]:
 def _link(tokens: Mapping[str, str], gateway: str, seat: Mapping[str, Any]) -> str:
     name = str(seat["metadata"]["name"])
     if name not in tokens:
-        raise ClusterError(f"seat {seat['spec'].get('id', name)} has no link yet: the operator "
+        raise CommandError(f"seat {seat['spec'].get('id', name)} has no link yet: the operator "
                            "has not made its credentials (try `arcdesk course show`)")
     return links.trainee_link(gateway, tokens[name])
 
@@ -84,11 +87,11 @@ def find_seat(cluster: Cluster, course: str, seat: str) -> dict[str, Any]:
     for name in dict.fromkeys((naming.seat_name(course, seat), seat)):
         try:
             found = cluster.get(SEAT, name)
-        except ClusterError:
+        except ApiError:
             continue
         if (found.get("spec") or {}).get("course") == course:
             return found
-    raise ClusterError(f"seat {seat} not found in course {course} (see `arcdesk seats list "
+    raise CommandError(f"seat {seat} not found in course {course} (see `arcdesk seats list "
                        f"{course}`)")
 
 
@@ -118,7 +121,7 @@ def reissue(cluster: Cluster, course: str, seat: str, timeout: float) -> Reissue
         if _generation(secret) > before and token:
             return Reissued(str(found["spec"]["id"]), _generation(secret), token)
         time.sleep(POLL_SECONDS)
-    raise ClusterError(f"timed out after {timeout:.0f}s waiting for the operator to re-issue "
+    raise CommandError(f"timed out after {timeout:.0f}s waiting for the operator to re-issue "
                        f"seat {seat}'s credentials: is the operator running?")
 
 
@@ -128,7 +131,7 @@ def shadow(cluster: Cluster, course: str, seat: str, gateway: str) -> dict[str, 
     secret = cluster.get(SECRET, naming.instructor_secret_name(course))
     token = _token(secret, labels.INSTRUCTOR_TOKEN_KEY)
     if not token:
-        raise ClusterError(f"course {course} has no instructor link yet: the operator has not "
+        raise CommandError(f"course {course} has no instructor link yet: the operator has not "
                            "made it (try `arcdesk course show`)")
     namespace = str(found["metadata"]["namespace"])
     return {"seat": str(found["spec"]["id"]),

@@ -10,7 +10,6 @@ import typer
 
 from arcdesk import links
 from arcdesk.cli import seat_ops
-from arcdesk.cli.cluster import connect
 from arcdesk.cli.course_cmds import Name
 from arcdesk.cli.options import (
     Context,
@@ -19,6 +18,7 @@ from arcdesk.cli.options import (
     Namespace,
     Output,
     Timeout,
+    connect,
     reported,
     target,
 )

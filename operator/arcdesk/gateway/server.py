@@ -12,13 +12,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from arcdesk import metrics
+from arcdesk import labels, metrics
 from arcdesk.gateway import logs, watch
-from arcdesk.gateway.apiserver import ApiServer, load_configuration
 from arcdesk.gateway.app import create_app, create_metrics_app
 from arcdesk.gateway.index import SeatIndex
 from arcdesk.gateway.state import Gateway, GatewayConfig
 from arcdesk.gateway.tokens import Digester
+from arcdesk.kube import Kube, connect
 
 log = logging.getLogger("arcdesk.gateway")
 
@@ -30,7 +30,7 @@ class ServeOptions:
     metrics_host: str = "0.0.0.0"  # Prometheus (and a kubelet probe) must reach it
     metrics_port: int = 9090  # /metrics, apart from trainee traffic; 0 disables
     namespace: str | None = None  # None: every namespace
-    kubeconfig: Path | None = None  # None: in-cluster service account
+    kubeconfig: Path | None = None  # None: $KUBECONFIG, ~/.kube/config, else in-cluster
     config: GatewayConfig = field(default_factory=GatewayConfig)
 
 
@@ -46,7 +46,8 @@ class Serving:
 @contextlib.asynccontextmanager
 async def running(options: ServeOptions) -> AsyncIterator[Serving]:
     """Start watching and serving; yields the gateway and its bound ports; stops on exit."""
-    api = ApiServer(load_configuration(options.kubeconfig))
+    api = Kube(connect(options.kubeconfig), field_manager=labels.GATEWAY_FIELD_MANAGER,
+               max_concurrency=16)
     gw = Gateway(index=SeatIndex(Digester()), starter=watch.SeatStarter(api),
                  config=options.config)
     tasks = _start_watching(api, gw, options.namespace)
@@ -65,7 +66,7 @@ async def running(options: ServeOptions) -> AsyncIterator[Serving]:
         await api.close()
 
 
-def _start_watching(api: ApiServer, gw: Gateway, namespace: str | None,
+def _start_watching(api: Kube, gw: Gateway, namespace: str | None,
                     ) -> list[asyncio.Task[None]]:
     loops = watch.reflectors(api, namespace, gw.index, gw.index_changed, gw.metrics)
     gw.synced = lambda: all(loop.synced.is_set() for loop in loops)

@@ -7,9 +7,9 @@ import logging
 from aiohttp import web
 
 from arcdesk.gateway import access, pages, proxy, tokens
-from arcdesk.gateway.apiserver import ApiError
 from arcdesk.gateway.index import SEAT
 from arcdesk.gateway.records import NOVNC_PORT_NAME, Key
+from arcdesk.kube import ApiError
 
 log = logging.getLogger("arcdesk.gateway")
 START = "start"

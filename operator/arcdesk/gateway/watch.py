@@ -10,30 +10,39 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
-
 from arcdesk import labels
 from arcdesk.gateway import index as idx
-from arcdesk.gateway.apiserver import ApiError, ApiServer, Gone, Resource
 from arcdesk.gateway.metrics import GatewayMetrics
 from arcdesk.gateway.records import Key
+from arcdesk.kube import ApiError, Kube
+from arcdesk.kube.client import TIMESTAMP
 
 log = logging.getLogger("arcdesk.gateway")
 
-_ARCDESK_API = f"apis/{labels.API_VERSION}"
 _MANAGED = f"{labels.MANAGED_BY}={labels.MANAGER}"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A watched collection: a kind of ``arcdesk.kube.kinds`` and a label selector."""
+
+    kind: str
+    selector: str = ""
+
+
 RESOURCES = (
-    Resource(idx.COURSE, _ARCDESK_API, "courses"),
-    Resource(idx.SEAT, _ARCDESK_API, "seats"),
-    Resource(idx.SECRET, "api/v1", "secrets",
-             f"{_MANAGED},{labels.COMPONENT} in (credentials,instructor)"),
+    Resource(idx.COURSE),
+    Resource(idx.SEAT),
+    Resource(idx.SECRET, f"{_MANAGED},{labels.COMPONENT} in (credentials,instructor)"),
     # The EndpointSlice controller copies the seat Service's labels onto its slices.
-    Resource(idx.ENDPOINT_SLICE, "apis/discovery.k8s.io/v1", "endpointslices",
+    Resource(idx.ENDPOINT_SLICE,
              f"{_MANAGED},{labels.COMPONENT}=desktop,kubernetes.io/service-name"),
 )
+GONE = 410  # the resourceVersion is too old: list again
 BACKOFF_MAX = 30.0
 Touched = Callable[[set[Key]], None]
 
@@ -41,7 +50,7 @@ Touched = Callable[[set[Key]], None]
 class Reflector:
     """Mirror one resource into the index; ``synced`` is set after the first full list."""
 
-    def __init__(self, api: ApiServer, resource: Resource, namespace: str | None,
+    def __init__(self, api: Kube, resource: Resource, namespace: str | None,
                  index: idx.SeatIndex, on_change: Touched, metrics: GatewayMetrics) -> None:
         self.api = api
         self.resource = resource
@@ -59,24 +68,33 @@ class Reflector:
                 backoff = 0.5
                 while True:
                     version = await self._watch_once(version)
-            except Gone:
-                log.info("%s watch expired; relisting", self.resource.kind)
-            except (TimeoutError, ApiError, aiohttp.ClientError, OSError, ValueError) as error:
-                log.warning("%s watch failed (%s); relisting in %.1fs",
-                            self.resource.kind, error, backoff)
-                await asyncio.sleep(backoff)
+            except ApiError as error:
+                if error.status == GONE:
+                    log.info("%s watch expired; relisting", self.resource.kind)
+                else:
+                    await self._back_off(error, backoff)
+                    backoff = min(backoff * 2, BACKOFF_MAX)
+            except ValueError as error:  # a line that is not JSON
+                await self._back_off(error, backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
             self.metrics.watch_restarts.labels(self.resource.kind).inc()
 
+    async def _back_off(self, error: Exception, seconds: float) -> None:
+        log.warning("%s watch failed (%s); relisting in %.1fs", self.resource.kind, error,
+                    seconds)
+        await asyncio.sleep(seconds)
+
     async def _relist(self) -> str:
-        items, version = await self.api.list(self.resource, self.namespace)
+        items, version = await self.api.list(self.resource.kind, self.namespace,
+                                             self.resource.selector)
         self._changed(self.index.replace(self.resource.kind, items))
         self.synced.set()
         return version
 
     async def _watch_once(self, version: str) -> str:
         """One watch request; returns the resourceVersion to resume from."""
-        async for kind, obj in self.api.watch(self.resource, self.namespace, version):
+        async for kind, obj in self.api.watch(self.resource.kind, self.namespace, version,
+                                              self.resource.selector):
             version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
             if kind in ("ADDED", "MODIFIED", "DELETED"):
                 self._changed(self.index.apply(self.resource.kind, kind, obj))
@@ -92,18 +110,18 @@ class Reflector:
 class SeatStarter:
     """Asks the operator to start an idle-stopped desktop (the START_REQUESTED annotation)."""
 
-    def __init__(self, api: ApiServer) -> None:
+    def __init__(self, api: Kube) -> None:
         self.api = api
 
-    async def request_start(self, seat: Key) -> dict[str, Any]:
-        """Annotate the Seat; returns it as stored, so the page can show progress at once."""
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        path = Resource(idx.SEAT, _ARCDESK_API, "seats").path(seat.namespace) + f"/{seat.name}"
-        return await self.api.merge_patch(path, {"metadata": {"annotations": {
-            labels.START_REQUESTED: now}}})
+    async def request_start(self, seat: Key) -> dict[str, Any] | None:
+        """Annotate the Seat; returns it as stored, so the page can show progress at once
+        (None when it is gone)."""
+        now = datetime.now(UTC).strftime(TIMESTAMP)
+        return await self.api.merge_patch(idx.SEAT, seat.namespace, seat.name, {
+            "metadata": {"annotations": {labels.START_REQUESTED: now}}})
 
 
-def reflectors(api: ApiServer, namespace: str | None, index: idx.SeatIndex,
+def reflectors(api: Kube, namespace: str | None, index: idx.SeatIndex,
                on_change: Touched, metrics: GatewayMetrics) -> list[Reflector]:
     return [Reflector(api, resource, namespace, index, on_change, metrics)
             for resource in RESOURCES]

@@ -10,15 +10,7 @@ from typing import Any
 import kopf
 
 from arcdesk import state, views
-
-# kind -> (API group, version, plural)
-CHILD_RESOURCES = {
-    "Pod": ("", "v1", "pods"),
-    "Service": ("", "v1", "services"),
-    "Secret": ("", "v1", "secrets"),
-    "PersistentVolumeClaim": ("", "v1", "persistentvolumeclaims"),
-    "NetworkPolicy": ("networking.k8s.io", "v1", "networkpolicies"),
-}
+from arcdesk.kube.kinds import CHILD_KINDS
 
 
 def _arcdesk_object(body: kopf.Body, **_: Any) -> bool:
@@ -33,8 +25,8 @@ async def child_event(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.child_changed(body)
 
 
-for _kind, (_group, _version, _plural) in CHILD_RESOURCES.items():
-    kopf.index(_group, _version, _plural, id=state.CHILDREN[_kind],
+for _kind in CHILD_KINDS:
+    kopf.index(_kind.group, _kind.version, _kind.plural, id=state.CHILDREN[_kind.kind],
                when=_arcdesk_object)(child_index)
-    kopf.on.event(_group, _version, _plural, id=f"{_plural}_event",
+    kopf.on.event(_kind.group, _kind.version, _kind.plural, id=f"{_kind.plural}_event",
                   when=_arcdesk_object)(child_event)

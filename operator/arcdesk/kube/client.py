@@ -1,0 +1,282 @@
+"""The asyncio client of the API server (aiohttp, which kopf and the gateway already
+bring): the verbs arcdesk uses, paged lists, watches, with a bound on concurrent requests.
+
+Why aiohttp directly (and not kubernetes_asyncio, or the sync client in threads): a watch
+is one streaming GET of JSON lines, and cancelling a coroutine closes its connection
+cleanly, where a watch blocked in a thread cannot be interrupted.
+
+Objects are created with POST, never with server-side apply: apply would quietly adopt
+an object someone else made with the same name. Fields of existing objects are then
+(re)asserted with server-side apply, always as the client's ``field_manager``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from arcdesk import labels
+from arcdesk.kube import kinds
+from arcdesk.kube.connection import Connection
+from arcdesk.kube.errors import NO_ANSWER, ApiError, Call, unreachable
+
+logger = logging.getLogger(__name__)
+Body = dict[str, Any]
+RequestHook = Callable[[str, int, float], None]  # verb, HTTP status (0: no answer), seconds
+LIST_PAGE = 500
+WATCH_SECONDS = 290  # the server ends each watch; callers resume from the last version
+TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # RFC 3339 as Kubernetes writes it
+
+
+class Kube:
+    """API verbs on one aiohttp session; at most ``max_concurrency`` requests in flight
+    (watches aside). ``close()`` when done."""
+
+    def __init__(self, connection: Connection, *, field_manager: str = labels.FIELD_MANAGER,
+                 max_concurrency: int = 20, timeout: float = 30.0,
+                 on_request: RequestHook | None = None) -> None:
+        self.connection = connection
+        self.field_manager = field_manager
+        self.timeout = timeout
+        self._max = max_concurrency
+        self._limit = asyncio.Semaphore(max_concurrency)
+        self._on_request = on_request
+        self._session: aiohttp.ClientSession | None = None
+        self.instance = socket.gethostname()
+
+    @property
+    def server(self) -> str:
+        return self.connection.server
+
+    def _client(self) -> aiohttp.ClientSession:
+        """Made on first use, inside the running loop, as aiohttp wants."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(ssl=self.connection.ssl_context,
+                                             limit=self._max + 8)  # room for watches
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=5))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _headers(self, content_type: str) -> dict[str, str]:
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        authorization = self.connection.authorization()
+        if authorization:
+            headers["Authorization"] = authorization  # the loaders keep its "Bearer " prefix
+        return headers
+
+    async def request(self, method: str, url_path: str, call: Call, body: Any = None,
+                      params: Mapping[str, str] | None = None,
+                      content_type: str = "application/json") -> Body:
+        """One request; the decoded answer, or ApiError with the line to show."""
+        data = None if body is None else json.dumps(body)
+        started, status = time.monotonic(), NO_ANSWER
+        try:
+            async with self._limit, self._client().request(
+                    method, self.server + url_path, data=data, params=params,
+                    headers=self._headers(content_type),
+                    timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                status = response.status
+                text = await response.text()
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise no_answer(self.server, error) from None
+        finally:
+            if self._on_request is not None:
+                self._on_request(method, status, time.monotonic() - started)
+        if status >= 400:
+            raise ApiError.from_answer(call, status, text)
+        answer = json.loads(text) if text else {}
+        return answer if isinstance(answer, dict) else {}
+
+    async def get(self, kind: str, namespace: str | None, name: str,
+                  required: bool = False) -> Body | None:
+        """The object; None when it does not exist, unless ``required`` (then ApiError)."""
+        try:
+            return await self.request("GET", kinds.path(kind, namespace, name),
+                                      Call("get", kinds.of(kind), namespace, name))
+        except ApiError as error:
+            if error.status == 404 and not required:
+                return None
+            raise
+
+    async def list(self, kind: str, namespace: str | None, selector: str = "",
+                   field_selector: str = "") -> tuple[list[Body], str]:
+        """Every object (paged) and the list's resourceVersion to watch from."""
+        items: list[Body] = []
+        token = ""
+        while True:
+            query = {k: v for k, v in (("limit", str(LIST_PAGE)), ("labelSelector", selector),
+                                       ("fieldSelector", field_selector), ("continue", token))
+                     if v}
+            page = await self.request("GET", kinds.path(kind, namespace),
+                                      Call("list", kinds.of(kind), namespace), params=query)
+            items += page.get("items") or []
+            meta = page.get("metadata") or {}
+            token = str(meta.get("continue") or "")
+            if not token:
+                return items, str(meta.get("resourceVersion", ""))
+
+    async def watch(self, kind: str, namespace: str | None, resource_version: str,
+                    selector: str = "", seconds: int = WATCH_SECONDS,
+                    ) -> AsyncIterator[tuple[str, Body]]:
+        """(type, object) events from ``resource_version`` until the server ends the watch;
+        BOOKMARK events too (they carry only a new resourceVersion). ApiError 410 when the
+        version is too old: list again."""
+        call = Call("watch", kinds.of(kind), namespace)
+        query = {k: v for k, v in (("watch", "1"), ("allowWatchBookmarks", "true"),
+                                   ("labelSelector", selector),
+                                   ("resourceVersion", resource_version),
+                                   ("timeoutSeconds", str(seconds))) if v}
+        timeout = aiohttp.ClientTimeout(total=seconds + 30, sock_read=seconds + 30)
+        try:
+            async with self._client().get(
+                    self.server + kinds.path(kind, namespace), params=query,
+                    headers=self._headers("application/json"), timeout=timeout) as response:
+                if response.status >= 400:
+                    raise ApiError.from_answer(call, response.status, await response.text())
+                async for line in json_lines(response.content):
+                    yield watch_event(call, json.loads(line))
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise no_answer(self.server, error) from None
+
+    async def text(self, url_path: str) -> str:
+        """A plain-text endpoint such as ``/metrics``."""
+        try:
+            async with self._client().get(self.server + url_path,
+                                          headers=self._headers("text/plain"),
+                                          timeout=aiohttp.ClientTimeout(total=60)) as response:
+                body = await response.text()
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise no_answer(self.server, error) from None
+        if response.status >= 400:
+            raise ApiError.from_answer(Call("get", kinds.NODE, None, url_path),
+                                       response.status, body)
+        return body
+
+    async def create(self, manifest: Body) -> Body:
+        """POST; ApiError 409 when the name is taken."""
+        meta = manifest["metadata"]
+        kind, namespace = manifest["kind"], meta.get("namespace")
+        return await self.request("POST", kinds.path(kind, namespace),
+                                  Call("create", kinds.of(kind), namespace, meta.get("name")),
+                                  manifest, {"fieldManager": self.field_manager})
+
+    async def apply(self, manifest: Body) -> Body | None:
+        """Server-side apply of our fields (force: the writer owns what it declares)."""
+        meta = manifest["metadata"]
+        kind, namespace, name = manifest["kind"], meta.get("namespace"), meta["name"]
+        return await self._unless_gone(self.request(
+            "PATCH", kinds.path(kind, namespace, name),
+            Call("apply", kinds.of(kind), namespace, name), manifest,
+            {"fieldManager": self.field_manager, "force": "true"},
+            "application/apply-patch+yaml"))
+
+    async def merge_patch(self, kind: str, namespace: str | None, name: str, patch: Body,
+                          subresource: str | None = None) -> Body | None:
+        """JSON merge patch (e.g. of ``status``); None when the object is gone."""
+        return await self._unless_gone(self.request(
+            "PATCH", kinds.path(kind, namespace, name, subresource),
+            Call("patch", kinds.of(kind), namespace, name), patch,
+            {"fieldManager": self.field_manager}, "application/merge-patch+json"))
+
+    async def delete(self, kind: str, namespace: str | None, name: str,
+                     uid: str | None = None) -> bool:
+        """Delete (only the object with ``uid``, when given); False if it was already gone
+        or a newer object has the name."""
+        options: Body = {"kind": "DeleteOptions", "apiVersion": "v1",
+                         "propagationPolicy": "Background"}
+        if uid:
+            options["preconditions"] = {"uid": uid}
+        try:
+            await self.request("DELETE", kinds.path(kind, namespace, name),
+                               Call("delete", kinds.of(kind), namespace, name), options)
+        except ApiError as error:
+            if error.status == 404:
+                return False
+            if error.status == 409 and uid:  # the uid precondition failed
+                return False
+            raise
+        return True
+
+    async def _unless_gone(self, pending: Any) -> Body | None:
+        try:
+            answer: Body = await pending
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+        return answer
+
+    async def record_event(self, involved: Mapping[str, str], type_: str, reason: str,
+                           message: str) -> None:
+        """Post a Kubernetes Event about ``involved``; best effort, failures only logged."""
+        now = datetime.now(UTC).strftime(TIMESTAMP)
+        event = {
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"generateName": f"{involved['name']}.",
+                         "namespace": involved["namespace"]},
+            "involvedObject": dict(involved), "type": type_, "reason": reason,
+            "message": message[:1024], "source": {"component": self.field_manager},
+            "reportingComponent": f"{labels.GROUP}/operator", "reportingInstance": self.instance,
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+        }
+        try:
+            await self.create(event)
+        except ApiError as error:
+            logger.warning("could not post event %s for %s/%s: %s", reason,
+                           involved["namespace"], involved["name"], error)
+
+
+def watch_event(call: Call, event: Body) -> tuple[str, Body]:
+    """One decoded watch line; an ERROR event becomes ApiError (410: list again)."""
+    type_, obj = str(event.get("type")), event.get("object") or {}
+    if type_ == "ERROR":
+        raise ApiError.from_answer(call, int(obj.get("code") or 500), json.dumps(obj))
+    return type_, obj
+
+
+async def json_lines(stream: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """Newline-delimited chunks of a stream of any line length (objects can be large)."""
+    pending = b""
+    async for chunk in stream.iter_any():
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
+
+
+def no_answer(server: str, error: BaseException) -> ApiError:
+    """ApiError for a request that got no HTTP answer, with the cause in a few words."""
+    why = _why(error)
+    return ApiError(NO_ANSWER, type(error).__name__, why, unreachable(server, why))
+
+
+def _why(error: BaseException) -> str:
+    cause = getattr(error, "os_error", None) or error
+    text = str(cause)
+    if isinstance(error, aiohttp.ClientConnectorCertificateError) or \
+            isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY" in text:
+        return "its TLS certificate is not trusted by the kubeconfig's CA"
+    if isinstance(cause, ConnectionRefusedError) or "refused" in text.lower():
+        return "connection refused"
+    if isinstance(error, TimeoutError) or "timed out" in text.lower():
+        return "timed out"
+    if isinstance(cause, socket.gaierror) or "Name or service not known" in text:
+        return "host name not found"
+    return type(cause).__name__
