@@ -52,13 +52,14 @@ class Runtime:
         self.ctx: Context | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._probe: web.AppRunner | None = None
+        self._kube: Kube | None = None
 
     async def start(self, indices: Mapping[str, Any]) -> None:
         """Called from kopf's startup handler, which hands over the (still empty) indexes."""
-        kube = Kube(connect(self.options.kubeconfig),
-                    max_concurrency=self.options.api_concurrency,
-                    on_request=self.metrics.api_request)
-        self.ctx = Context(kube=kube, caches=Caches(indices), clock=lambda: datetime.now(UTC),
+        self._kube = Kube(connect(self.options.kubeconfig),
+                          max_concurrency=self.options.api_concurrency,
+                          on_request=self.metrics.api_request)
+        self.ctx = Context(kube=self._kube, caches=Caches(indices), clock=lambda: datetime.now(UTC),
                            settings=Settings(gateway_namespace=self.options.gateway_namespace))
         self._tasks = [asyncio.create_task(self._work(), name=f"arcdesk-worker-{i}")
                        for i in range(self.options.workers)]
@@ -75,8 +76,8 @@ class Runtime:
                 await task
         if self._probe is not None:
             await self._probe.cleanup()
-        if self.ctx is not None:
-            await self.ctx.kube.close()
+        if self._kube is not None:
+            await self._kube.close()
 
     def healthy(self) -> bool:
         return bool(self._tasks) and not any(t.done() for t in self._tasks)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from arcdesk import labels
-from arcdesk.kube import Kube
+from arcdesk.kube.api import Writer
 from arcdesk.model import Course, Profile, parse_course, parse_profile
 from arcdesk.settings import Settings
 from arcdesk.views import CourseView, ObjectView, ProfileView, SeatView
@@ -177,7 +177,7 @@ class Models:
 class Context:
     """Everything a reconcile needs; the only I/O in it is ``kube``."""
 
-    kube: Kube
+    kube: Writer  # arcdesk.kube.Kube; FakeKube in unit tests
     caches: Caches
     clock: Callable[[], datetime]
     settings: Settings = field(default_factory=Settings.from_environment)
