@@ -27,7 +27,7 @@ from arcdesk.credentials import new_seat_credentials, new_token
 from arcdesk.kube.kinds import path
 from arcdesk.model import Course, Profile, Trainee, parse_course, parse_profile
 from arcdesk.schedule import plan
-from arcdesk.seat_logic import Observed, RunDecision, seat_status, with_spec_hash
+from arcdesk.seat_logic import Observed, RunDecision, desktop_pod, seat_status
 from arcdesk.settings import Settings
 from arcdesk.views import SeatView, object_view, seat_view
 from bench.course_run import CLAIMS, PODS, pod_ready
@@ -85,7 +85,7 @@ class RawWriter:
             await asyncio.gather(*map(self.create, children))
             self.seat_uids[name] = created["metadata"]["uid"]
         await self.bound[naming.home_claim_name(course.name, trainee.id)].wait()
-        await self.create(with_spec_hash(desired.pod(course, profile, trainee, owner)))
+        await self.create(desktop_pod(course, profile, trainee, owner))
 
     async def watch(self, listed: asyncio.Event) -> None:
         """Claims becoming Bound and pods becoming ready, from two watches."""

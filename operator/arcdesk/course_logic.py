@@ -33,10 +33,10 @@ def seat_owner(name: str, uid: str) -> Owner:
     return Owner(labels.API_VERSION, "Seat", name, uid)
 
 
-def desired_seats(course: Course, plan: Plan) -> dict[str, Manifest]:
-    """Seat manifests by name, each with the state the schedule asks for."""
+def desired_seats(course: Course, run: bool) -> dict[str, Manifest]:
+    """Seat manifests by name, each Running when the schedule says ``run``."""
     owner = course_owner(course.name, course.uid)
-    state = "Running" if plan.run else "Stopped"
+    state = "Running" if run else "Stopped"
     return {naming.seat_name(course.name, t.id): desired.seat(course, t, state, owner)
             for t in course.trainees}
 

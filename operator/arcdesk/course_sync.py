@@ -42,8 +42,8 @@ async def reconcile_course(ctx: Context, namespace: str, name: str) -> Outcome:
     now = ctx.clock()
     schedule = plan(course, now)
     owner = course_owner(name, view.uid)
-    wanted = ctx.models.desired_seats(course, schedule.run,
-                                      lambda: desired_seats(course, schedule))
+    wanted = ctx.models.renders.get(desired_seats, course, schedule.run,
+                                    slot=("course", namespace, name))
     changes = seat_changes(wanted, ctx.caches.seats_of(namespace, name), owner)
     problems = seat_problems(changes)
     results = await asyncio.gather(_write_seats(ctx, changes, owner),

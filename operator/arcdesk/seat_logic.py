@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from arcdesk import conditions, labels
+from arcdesk import conditions, desired, labels
 from arcdesk.conditions import Condition
 from arcdesk.desired import Manifest, Owner
-from arcdesk.model import Course, parse_time
+from arcdesk.model import Course, Profile, Trainee, parse_time
 from arcdesk.schedule import ENDED, SCHEDULED, SUSPENDED, Plan
 from arcdesk.views import ObjectView, SeatView
 
@@ -109,6 +109,11 @@ def spec_hash(manifest: Manifest) -> str:
 def with_spec_hash(manifest: Manifest) -> Manifest:
     manifest["metadata"].setdefault("annotations", {})[SPEC_HASH] = spec_hash(manifest)
     return manifest
+
+
+def desktop_pod(course: Course, profile: Profile, trainee: Trainee, owner: Owner) -> Manifest:
+    """The desktop pod as rendered, with the hash pod_action compares."""
+    return with_spec_hash(desired.pod(course, profile, trainee, owner))
 
 
 def pod_action(desired: Manifest, view: ObjectView | None, owner: Owner,

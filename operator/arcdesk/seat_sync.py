@@ -24,10 +24,10 @@ from arcdesk.seat_logic import (
     RunDecision,
     child_action,
     decide_run,
+    desktop_pod,
     home_wait,
     pod_action,
     seat_status,
-    with_spec_hash,
 )
 from arcdesk.state import Context
 from arcdesk.views import ObjectView, SeatView, object_view
@@ -252,9 +252,8 @@ class SeatReconcile:
         if self.profile is None:
             await self._ensure(service, service_view, service_action)
             return False
-        profile = self.profile
-        want = self.ctx.models.desired_pod(self._pod_inputs(), lambda: with_spec_hash(
-            desired.pod(self.course, profile, self.trainee, self.owner)))
+        want = self.ctx.models.renders.get(desktop_pod, self.course, self.profile,
+                                           self.trainee, self.owner)
         action, pending, want = pod_action(want, pod, self.owner)
         hold = self._home_wait() if action is Action.CREATE else None
         if hold is not None:
@@ -265,12 +264,6 @@ class SeatReconcile:
                                          self._ensure(want, pod, action, metadata_only(want)))
         self.started = action is Action.CREATE and exists and not self.waiting
         return pending
-
-    def _pod_inputs(self) -> tuple[str, ...]:
-        """What the desktop pod is rendered from (the trainee is part of the course)."""
-        profile = self.ctx.caches.profile(self.course.profile)
-        return (self.course.uid, str(self.course.generation), self.course.profile,
-                profile.version if profile else "", self.seat.name, self.seat.uid)
 
     def _home_wait(self) -> float | None:
         claim = self._view("PersistentVolumeClaim",

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from arcdesk import labels
 from arcdesk.kube.api import Writer
@@ -131,41 +131,66 @@ class Latest(Generic[K, V]):
         self._items.pop(key, None)
 
 
+R = TypeVar("R")
+
+
+def _token(value: Any) -> Hashable:
+    """An argument as part of a cache key: by value when hashable, else by identity."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return cast(Hashable, value)
+
+
+class Renders:
+    """Results of pure render functions, reused while called with the same arguments.
+
+    The key is the function and every argument, so no input can be forgotten: hashable
+    arguments count by value, the parsed models (which hold dicts) by identity, which is
+    sound because Models parses one object per version and an entry keeps its arguments
+    alive (an identity is never reused while it is a key). With a ``slot`` (e.g. a
+    course), only its latest result is kept; without, the ``size`` most recent."""
+
+    def __init__(self, size: int) -> None:
+        self._recent: Lru[tuple[Hashable, ...], tuple[tuple[Any, ...], Any]] = Lru(size)
+        self._slots: dict[Hashable, tuple[tuple[Hashable, ...], tuple[Any, ...], Any]] = {}
+
+    def get(self, render: Callable[..., R], *args: Any, slot: Hashable = None) -> R:
+        key = (render, *map(_token, args))
+        if slot is None:
+            return cast(R, self._recent.get(key, lambda: (args, render(*args)))[1])
+        found = self._slots.get(slot)
+        if found is None or found[0] != key:
+            found = self._slots[slot] = (key, args, render(*args))
+        return cast(R, found[2])
+
+    def forget(self, slot: Hashable) -> None:
+        self._slots.pop(slot, None)
+
+
 class Models:
     """Typed Course/Profile models, parsed once per generation (resourceVersion), and
-    each course's desired Seats, rendered once per generation and schedule state.
+    what is rendered from them (a course's Seats, each seat's desktop pod), once per
+    set of inputs.
 
     Only the latest generation of a course is kept: a course that is scaled all day
     would otherwise leave a parsed copy of every generation behind."""
 
     def __init__(self) -> None:
         self._courses: Latest[tuple[str, str], Course] = Latest()
-        self._seats: Latest[tuple[str, str], dict[str, Any]] = Latest()
         self._profiles: Lru[tuple[str, str], Profile] = Lru(64)
         # A seat is reconciled about ten times while it starts; its pod renders the same
         # each time. 128 manifests are about 2.3 MiB.
-        self._pods: Lru[tuple[str, ...], dict[str, Any]] = Lru(128)
+        self.renders = Renders(128)
 
     def course(self, view: CourseView) -> Course:
         return self._courses.get((view.namespace, view.name), (view.uid, view.generation),
                                  lambda: parse_course(view.body))
 
-    def desired_seats(self, course: Course, running: bool,
-                      make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """``make()`` (the course's Seat manifests by name), reused until the course's
-        generation or ``running`` changes. Callers must not modify the manifests."""
-        return self._seats.get((course.namespace, course.name),
-                               (course.uid, course.generation, running), make)
-
-    def desired_pod(self, key: tuple[str, ...], make: Callable[[], dict[str, Any]],
-                    ) -> dict[str, Any]:
-        """``make()`` for ``key`` (everything the pod is rendered from), reused while it is
-        among the most recent. Callers must not modify the manifest."""
-        return self._pods.get(key, make)
-
     def forget_course(self, namespace: str, name: str) -> None:
         self._courses.pop((namespace, name))
-        self._seats.pop((namespace, name))
+        self.renders.forget(("course", namespace, name))
 
     def profile(self, view: ProfileView | None) -> Profile | None:
         if view is None:

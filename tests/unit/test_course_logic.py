@@ -13,11 +13,13 @@ from arcdesk.course_logic import (
     desktop_inputs,
     seat_changes,
 )
+from arcdesk.desired import Owner
 from arcdesk.schedule import plan
-from arcdesk.seat_logic import Problem
+from arcdesk.seat_logic import Problem, desktop_pod
 from arcdesk.state import Models
 from arcdesk.views import CourseView, OwnerRef, SeatView
-from tests.unit.operator_builders import COURSE_UID, NOW, course, seat_view
+from tests.unit.builders import default_profile
+from tests.unit.operator_builders import COURSE_UID, NOW, course, seat_owner, seat_view
 
 OWNER = course_owner("bio", COURSE_UID)
 
@@ -34,7 +36,7 @@ def test_desired_seats_follow_the_count_and_the_schedule() -> None:
     assert {m["spec"]["state"] for m in running.values()} == {"Running"}
     suspended = course(suspend=True)
     assert {m["spec"]["state"] for m in desired_seats(
-        suspended, plan(suspended, NOW)).values()} == {"Stopped"}
+        suspended, plan(suspended, NOW).run).values()} == {"Stopped"}
     owner = running["bio-seat-001"]["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["uid"], owner["controller"]) == ("Course", COURSE_UID, True)
 
@@ -49,7 +51,7 @@ def test_a_scale_edit_does_not_change_what_desktops_are_made_from() -> None:
 def test_models_keep_only_the_latest_generation_of_a_course() -> None:
     models, made = Models(), []
 
-    def make() -> dict[str, object]:
+    def make(course: object, run: bool) -> dict[str, object]:
         made.append(1)
         return {"seat": len(made)}
 
@@ -61,22 +63,38 @@ def test_models_keep_only_the_latest_generation_of_a_course() -> None:
 
     first = models.course(view(1))
     assert models.course(view(1)) is first
-    assert models.desired_seats(first, True, make) is models.desired_seats(first, True, make)
+    slot = ("course", "training", "bio")
+    assert models.renders.get(make, first, True, slot=slot) is \
+        models.renders.get(make, first, True, slot=slot)
     assert len(made) == 1, "the same generation and run state renders its Seats once"
     second = models.course(view(2))
     assert len(second.trainees) == 2
-    models.desired_seats(second, True, make)
-    models.desired_seats(second, False, make)
+    models.renders.get(make, second, True, slot=slot)
+    models.renders.get(make, second, False, slot=slot)
     assert len(made) == 3, "a new generation or run state renders them again"
     assert models.course(view(1)) is not first, "an older generation is not kept"
-    pod = models.desired_pod(("uid", "2", "seat-001"), lambda: {"kind": "Pod"})
-    assert models.desired_pod(("uid", "2", "seat-001"), lambda: {"kind": "Other"}) is pod
-    assert models.desired_pod(("uid", "3", "seat-001"), lambda: {"kind": "New"}) == {"kind": "New"}
+
+
+def test_a_render_is_reused_only_while_every_input_is_the_same() -> None:
+    """The cache key is every argument: a new profile version, another trainee or owner
+    renders again, with nothing listed by hand."""
+    models = Models()
+    bio = course({"count": 2})
+    base = default_profile("base")
+    newer = default_profile("base")  # what Models parses for a new resourceVersion
+    first, second = bio.trainees
+    owner = seat_owner()
+    pod = models.renders.get(desktop_pod, bio, base, first, owner)
+    assert models.renders.get(desktop_pod, bio, base, first, owner) is pod
+    assert models.renders.get(desktop_pod, bio, newer, first, owner) is not pod
+    assert models.renders.get(desktop_pod, bio, base, second, owner) is not pod
+    other = Owner(owner.api_version, owner.kind, owner.name, "another-uid")
+    assert models.renders.get(desktop_pod, bio, base, first, other) is not pod
 
 
 def test_seat_changes_create_update_and_delete_only_our_seats() -> None:
     bio = course({"roster": [{"id": "alice"}, {"id": "carol", "displayName": "Carol"}]})
-    wanted = desired_seats(bio, plan(bio, NOW))
+    wanted = desired_seats(bio, plan(bio, NOW).run)
     alice = seat_view(name="bio-alice", seat_id="alice",
                       labels=wanted["bio-alice"]["metadata"]["labels"])
     carol = dataclasses.replace(alice, name="bio-carol", seat_id="carol",
@@ -93,7 +111,7 @@ def test_seat_changes_create_update_and_delete_only_our_seats() -> None:
 def test_a_foreign_seat_with_our_name_is_a_conflict() -> None:
     bio = course({"count": 1})
     foreign = seat_view(owners=(), labels={})
-    changes = seat_changes(desired_seats(bio, plan(bio, NOW)), [foreign], OWNER)
+    changes = seat_changes(desired_seats(bio, plan(bio, NOW).run), [foreign], OWNER)
     assert changes.conflicts == ["bio-seat-001"] and not changes.delete
 
 
