@@ -1,10 +1,17 @@
-"""The default DesktopProfiles (base, arc, bioimage), rendered with a registry prefix."""
+"""The default DesktopProfiles (base, arc, bioimage) with a registry prefix and tag.
+
+Each spec comes from the chart's ``files/profiles/<name>.yaml``, which the chart's
+``templates/desktopprofiles.yaml`` reads too: one source for both ways of installing them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from arcdesk.render import render
+import yaml
+
+from arcdesk import labels
+from arcdesk.resources import data_dir
 
 DEFAULT_PROFILES = ("base", "arc", "bioimage")
 DEFAULT_REGISTRY = "localhost/arcdesk"
@@ -16,7 +23,12 @@ def default_profiles(
 ) -> list[dict[str, Any]]:
     """DesktopProfile manifests for the built-in profiles."""
     registry = registry.rstrip("/")
-    return [
-        render(f"profiles/{name}.yaml.j2", registry=registry, tag=tag, pull_policy=pull_policy)
-        for name in DEFAULT_PROFILES
-    ]
+    return [_profile(name, registry, tag, pull_policy) for name in DEFAULT_PROFILES]
+
+
+def _profile(name: str, registry: str, tag: str, pull_policy: str) -> dict[str, Any]:
+    spec = yaml.safe_load((data_dir("profile_specs") / f"{name}.yaml").read_text())
+    spec.update(image=f"{registry}/desktop-{name}:{tag}", imagePullPolicy=pull_policy)
+    return {"apiVersion": labels.API_VERSION, "kind": "DesktopProfile",
+            "metadata": {"name": name, "labels": {labels.PART_OF: labels.MANAGER}},
+            "spec": spec}

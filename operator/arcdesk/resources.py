@@ -10,11 +10,14 @@ import yaml
 
 _PACKAGE = Path(__file__).resolve().parent
 _REPO = _PACKAGE.parents[1]
-_SOURCE_LAYOUT = {"templates": _REPO / "templates", "crds": _REPO / "charts" / "arcdesk" / "crds"}
+_CHART = _REPO / "charts" / "arcdesk"
+_SOURCE_LAYOUT = {"templates": _REPO / "templates", "crds": _CHART / "crds",
+                  "profile_specs": _CHART / "files" / "profiles"}
 
 
 def data_dir(name: str) -> Path:
-    """The ``templates`` or ``crds`` folder, packaged (wheel) or in the repository."""
+    """The ``templates``, ``crds`` or ``profile_specs`` folder, packaged (wheel) or in the
+    repository."""
     packaged = _PACKAGE / name
     return packaged if packaged.is_dir() else _SOURCE_LAYOUT[name]
 
