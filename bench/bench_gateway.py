@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from arcdesk.credentials import new_token
+from arcdesk.api.credentials import new_token
 from arcdesk.gateway.app import create_app
 from arcdesk.gateway.index import ENDPOINT_SLICE, SEAT, SECRET, SeatIndex
 from arcdesk.gateway.state import Gateway

@@ -10,7 +10,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from arcdesk import naming
+from arcdesk.api import naming
 from bench.course_run import PODS, Cluster, Tracker
 
 CHANGE_TIMEOUT = 300.0

@@ -24,9 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from arcdesk import conditions, labels
+from arcdesk.api import conditions, labels
+from arcdesk.api.model import parse_time
 from arcdesk.kube import ApiError
-from arcdesk.model import parse_time
 from bench import percentile, write_result
 from bench.kubeapi import KUBECONFIG, REPO, Api, Obj
 from tests.cluster.kube_helpers import Kubectl, install_crds

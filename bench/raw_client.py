@@ -1,5 +1,5 @@
 """The provisioning baseline: a plain asyncio client writing exactly the objects the
-operator writes for a course (built by the same pure ``arcdesk.desired`` functions, so
+operator writes for a course (built by the same pure ``arcdesk.build.desired`` functions, so
 names, labels, owner references and specs are identical) as fast as the API server takes
 them, then each Seat's Ready status once its pod is ready, then the Course status.
 Tuned: every home PVC first, then 64 seats at a time, each Seat then its Secret and
@@ -21,15 +21,16 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from arcdesk import desired, naming
-from arcdesk.course_logic import CourseFacts, course_owner, course_status, seat_owner
-from arcdesk.credentials import new_seat_credentials, new_token
+from arcdesk.api import naming
+from arcdesk.api.credentials import new_seat_credentials, new_token
+from arcdesk.api.model import Course, Profile, Trainee, parse_course, parse_profile
+from arcdesk.api.schedule import plan
+from arcdesk.api.settings import Settings
+from arcdesk.api.views import SeatView, object_view, seat_view
+from arcdesk.build import desired
+from arcdesk.engine.course_logic import CourseFacts, course_owner, course_status, seat_owner
+from arcdesk.engine.seat_logic import Observed, RunDecision, desktop_pod, seat_status
 from arcdesk.kube.kinds import path
-from arcdesk.model import Course, Profile, Trainee, parse_course, parse_profile
-from arcdesk.schedule import plan
-from arcdesk.seat_logic import Observed, RunDecision, desktop_pod, seat_status
-from arcdesk.settings import Settings
-from arcdesk.views import SeatView, object_view, seat_view
 from bench.course_run import CLAIMS, PODS, pod_ready
 from bench.kubeapi import Api, Obj
 

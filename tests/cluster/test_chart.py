@@ -13,9 +13,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from arcdesk import labels, profiles, runner
+from arcdesk.api import labels
+from arcdesk.build import profiles
 from arcdesk.cli import gateway_cmds
 from arcdesk.cli.main import app as arcdesk_cli
+from arcdesk.engine import runner
 from tests.cluster.chart_helpers import (
     ALL_OPTIONS,
     CHART,

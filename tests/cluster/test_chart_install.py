@@ -19,8 +19,9 @@ import pytest
 import yaml
 from kubernetes import client
 
-from arcdesk import desired, labels
-from arcdesk.model import parse_course
+from arcdesk.api import labels
+from arcdesk.api.model import parse_course
+from arcdesk.build import desired
 from tests.cluster.chart_helpers import (
     CHART,
     REPO,

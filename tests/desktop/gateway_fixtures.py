@@ -32,9 +32,10 @@ from typing import Any
 
 import pytest
 
-from arcdesk import desired, labels, naming
-from arcdesk.credentials import SeatCredentials, new_token
-from arcdesk.model import parse_course
+from arcdesk.api import labels, naming
+from arcdesk.api.credentials import SeatCredentials, new_token
+from arcdesk.api.model import parse_course
+from arcdesk.build import desired
 from tests.cluster import kube_helpers
 from tests.cluster.conftest import api, crds, kubeconfig, kubectl, namespace
 from tests.desktop import harness

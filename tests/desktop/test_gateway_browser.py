@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from PIL import Image, ImageStat
 
-from arcdesk import labels
+from arcdesk.api import labels
 from tests.cluster import kube_helpers
 from tests.desktop import harness
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from arcdesk import labels
-from arcdesk.credentials import new_token
+from arcdesk.api import labels
+from arcdesk.api.credentials import new_token
 from tests.cluster import kube_helpers
 from tests.desktop import harness
 

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from arcdesk import labels
+from arcdesk.api import labels
 from tests.desktop import harness
 
 STOP_LIMIT = 5.0

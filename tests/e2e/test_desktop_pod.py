@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from arcdesk import desired, labels, profiles
-from arcdesk.credentials import SeatCredentials
-from arcdesk.model import parse_course, parse_profile
+from arcdesk.api import labels
+from arcdesk.api.credentials import SeatCredentials
+from arcdesk.api.model import parse_course, parse_profile
+from arcdesk.build import desired, profiles
 from tests.cluster.kube_helpers import Kubectl, wait_for
 from tests.desktop import harness
 from tests.e2e.conftest import NODE_NAME, ON_REAL_NODE, REPO, import_image

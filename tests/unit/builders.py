@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from arcdesk import desired, labels, naming, profiles
+from arcdesk.api import labels, naming
+from arcdesk.api.credentials import SeatCredentials
+from arcdesk.api.model import Course, Profile, Trainee, parse_course, parse_profile
+from arcdesk.api.settings import Settings
+from arcdesk.build import desired, profiles
 from arcdesk.cli.files import load_documents
-from arcdesk.credentials import SeatCredentials
-from arcdesk.model import Course, Profile, Trainee, parse_course, parse_profile
-from arcdesk.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))

@@ -10,10 +10,12 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from arcdesk import profiles, state, views
+from arcdesk.api import views
+from arcdesk.api.settings import Settings
+from arcdesk.build import profiles
+from arcdesk.engine import state
+from arcdesk.engine.state import Caches, Context
 from arcdesk.kube.fake import FakeKube
-from arcdesk.settings import Settings
-from arcdesk.state import Caches, Context
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 Index = dict[Any, list[Any]]

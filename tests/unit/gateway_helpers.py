@@ -18,15 +18,16 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from arcdesk import desired, labels, naming
-from arcdesk.credentials import new_seat_credentials, new_token
+from arcdesk.api import labels, naming
+from arcdesk.api.credentials import new_seat_credentials, new_token
+from arcdesk.api.model import parse_course
+from arcdesk.build import desired
 from arcdesk.gateway.app import create_app, create_metrics_app
 from arcdesk.gateway.index import COURSE, ENDPOINT_SLICE, SEAT, SECRET, SeatIndex
 from arcdesk.gateway.logs import AccessLogger
 from arcdesk.gateway.records import Key
 from arcdesk.gateway.state import Gateway, GatewayConfig
 from arcdesk.gateway.tokens import Digester
-from arcdesk.model import parse_course
 
 NAMESPACE = "training"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from arcdesk import labels
-from arcdesk.desired import Owner
-from arcdesk.model import Course, parse_course
-from arcdesk.views import ObjectView, OwnerRef, PodState, SeatView
+from arcdesk.api import labels
+from arcdesk.api.model import Course, parse_course
+from arcdesk.api.views import ObjectView, OwnerRef, PodState, SeatView
+from arcdesk.build.desired import Owner
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 COURSE_UID = "c0000000-0000-4000-8000-000000000001"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from arcdesk import capacity
-from arcdesk.capacity import Amounts, Demand, Node
 from arcdesk.cli.main import app
+from arcdesk.tasks import capacity
+from arcdesk.tasks.capacity import Amounts, Demand, Node
 
 pytestmark = pytest.mark.unit
 GI = Decimal(2) ** 30

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from arcdesk import course_edits, links, summaries
-from arcdesk.course_edits import EditError, Extension, UsageProblem
 from arcdesk.kube.errors import Call, explain
 from arcdesk.kube.kinds import COURSE, PROFILE
+from arcdesk.tasks import course_edits, links, summaries
+from arcdesk.tasks.course_edits import EditError, Extension, UsageProblem
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from arcdesk import conditions
-from arcdesk.conditions import Condition
+from arcdesk.api import conditions
+from arcdesk.api.conditions import Condition
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=5)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from arcdesk import conditions, labels
-from arcdesk.course_logic import (
+from arcdesk.api import conditions, labels
+from arcdesk.api.schedule import plan
+from arcdesk.api.views import CourseView, OwnerRef, SeatView
+from arcdesk.build.desired import Owner
+from arcdesk.engine.course_logic import (
     CourseFacts,
     course_owner,
     course_status,
@@ -13,11 +16,8 @@ from arcdesk.course_logic import (
     desktop_inputs,
     seat_changes,
 )
-from arcdesk.desired import Owner
-from arcdesk.schedule import plan
-from arcdesk.seat_logic import Problem, desktop_pod
-from arcdesk.state import Models
-from arcdesk.views import CourseView, OwnerRef, SeatView
+from arcdesk.engine.seat_logic import Problem, desktop_pod
+from arcdesk.engine.state import Models
 from tests.unit.builders import default_profile
 from tests.unit.operator_builders import COURSE_UID, NOW, course, seat_owner, seat_view
 

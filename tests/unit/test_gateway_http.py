@@ -12,8 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from typer.testing import CliRunner
 
+from arcdesk.api.credentials import new_token
 from arcdesk.cli.main import app as arcdesk_cli
-from arcdesk.credentials import new_token
 from arcdesk.gateway import index as idx
 from arcdesk.gateway.access import FORBIDDEN
 from arcdesk.gateway.app import create_metrics_app

@@ -7,8 +7,8 @@ import pickle
 
 import pytest
 
-from arcdesk import labels
-from arcdesk.credentials import new_token
+from arcdesk.api import labels
+from arcdesk.api.credentials import new_token
 from arcdesk.gateway import pages
 from arcdesk.gateway.index import COURSE, DELETED, ENDPOINT_SLICE, SEAT, SECRET, SeatIndex
 from arcdesk.gateway.records import AGENT_PORT_NAME, NOVNC_PORT_NAME, CourseInfo, Key, SeatInfo

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from arcdesk.credentials import new_token
+from arcdesk.api.credentials import new_token
 from arcdesk.gateway.ratelimit import FailureLimiter, client_address, parse_networks
 from arcdesk.gateway.state import GatewayConfig
 from tests.unit.gateway_helpers import load, make_course, new_gateway, run_with, scrape

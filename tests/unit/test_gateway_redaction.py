@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from arcdesk.credentials import new_token
+from arcdesk.api.credentials import new_token
 from arcdesk.gateway.logs import RedactingFilter, install_redaction, redact, redact_path
 from arcdesk.gateway.records import Key, SeatSecret
 from tests.unit.gateway_helpers import load, make_course, new_gateway, run_with

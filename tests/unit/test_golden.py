@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from arcdesk.model import parse_course
+from arcdesk.api.model import parse_course
 from tests.unit.builders import all_objects, default_profile, example
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -12,8 +12,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from arcdesk import handout
-from arcdesk.handout import Card
+from arcdesk.tasks import handout
+from arcdesk.tasks.handout import Card
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from arcdesk import labels, naming
+from arcdesk.api import labels, naming
 
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 LONG_COURSE = "introduction-to-bioimage-analysis-with-napari-and-arcs-winter-term"  # 66 chars

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from arcdesk import labels
-from arcdesk.model import parse_course
+from arcdesk.api import labels
+from arcdesk.api.model import parse_course
 from tests.unit.builders import (
     default_profile,
     every_option_course,

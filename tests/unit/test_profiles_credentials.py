@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from arcdesk import credentials, offline, profiles
-from arcdesk.model import parse_profile
+from arcdesk.api import credentials
+from arcdesk.api.model import parse_profile
+from arcdesk.build import profiles
+from arcdesk.tasks import offline
 
 
 @pytest.mark.parametrize("profile", profiles.default_profiles("registry.example.org/lab/"),
@@ -50,7 +52,7 @@ def test_credentials_never_show_in_a_repr_or_log_line() -> None:
 
 
 def test_operator_settings_take_the_gateway_namespace_from_the_chart() -> None:
-    from arcdesk.settings import GATEWAY_NAMESPACE_ENV, Settings
+    from arcdesk.api.settings import GATEWAY_NAMESPACE_ENV, Settings
 
     assert Settings.from_environment({GATEWAY_NAMESPACE_ENV: "desks"}).gateway_namespace == "desks"
     assert Settings.from_environment({}).gateway_namespace == "arcdesk-system"

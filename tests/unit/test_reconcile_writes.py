@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from arcdesk import conditions, labels
-from arcdesk.course_sync import reconcile_course
+from arcdesk.api import conditions, labels
+from arcdesk.engine.course_sync import reconcile_course
+from arcdesk.engine.seat_logic import SPEC_HASH
+from arcdesk.engine.seat_sync import CLEANUP_RECHECK, Outcome, reconcile_seat
+from arcdesk.engine.state import Context
 from arcdesk.kube import ApiError
-from arcdesk.seat_logic import SPEC_HASH
-from arcdesk.seat_sync import CLEANUP_RECHECK, Outcome, reconcile_seat
-from arcdesk.state import Context
 from tests.unit.fake_cluster import course_body, world
 
 pytestmark = pytest.mark.unit

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from arcdesk import desired, labels, offline, profiles
-from arcdesk.model import Trainee, parse_course
-from arcdesk.settings import Settings
+from arcdesk.api import labels
+from arcdesk.api.model import Trainee, parse_course
+from arcdesk.api.settings import Settings
+from arcdesk.build import desired, profiles
+from arcdesk.tasks import offline
 from tests.unit.builders import (
     course_doc,
     default_profile,

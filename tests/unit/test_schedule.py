@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from arcdesk.schedule import ACTIVE, ENDED, SCHEDULED, SUSPENDED, plan, seconds_until
+from arcdesk.api.schedule import ACTIVE, ENDED, SCHEDULED, SUSPENDED, plan, seconds_until
 from tests.unit.operator_builders import course
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

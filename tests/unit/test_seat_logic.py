@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from arcdesk import conditions, desired, labels
-from arcdesk.credentials import REDACTED
-from arcdesk.schedule import plan
-from arcdesk.seat_logic import (
+from arcdesk.api import conditions, labels
+from arcdesk.api.credentials import REDACTED
+from arcdesk.api.schedule import plan
+from arcdesk.api.views import ClaimState, ObjectView, OwnerRef, PodState
+from arcdesk.build import desired
+from arcdesk.engine.seat_logic import (
     FOREIGN,
     OURS,
     SPEC_HASH,
@@ -30,7 +32,6 @@ from arcdesk.seat_logic import (
     seat_status,
     with_spec_hash,
 )
-from arcdesk.views import ClaimState, ObjectView, OwnerRef, PodState
 from tests.unit.builders import default_profile
 from tests.unit.operator_builders import NOW, child, course, ready_pod, seat_owner
 

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
-from arcdesk import cel_rules, labels, offline, resources
+from arcdesk.api import cel_rules, labels, resources
+from arcdesk.api.model import parse_course
+from arcdesk.api.validation import Problem
 from arcdesk.cli.files import parse_documents
-from arcdesk.model import parse_course
-from arcdesk.validation import Problem
+from arcdesk.tasks import offline
 from tests.invalid_cases import InvalidCase, load_cases, valid_base
 from tests.unit.builders import EXAMPLES, course_doc, example
 

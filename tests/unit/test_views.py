@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from arcdesk import views
+from arcdesk.api import views
 
 
 def pod(status: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from arcdesk.workqueue import Backoff, WorkQueue
+from arcdesk.engine.workqueue import Backoff, WorkQueue
 
 
 async def _get(queue: WorkQueue[str], timeout: float = 0.05) -> str | None:

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from arcdesk import capacity, offline, profiles
+from arcdesk.api.model import parse_course
+from arcdesk.build import profiles
 from arcdesk.cli.files import InputError, load_documents
 from arcdesk.cli.options import Context, Kubeconfig, Output, connect, reported, target
 from arcdesk.cli.output import Format, emit_object, fail, say
 from arcdesk.kube.blocking import Cluster
 from arcdesk.kube.kinds import ALL_NAMESPACES, NODE, POD, PROFILE
-from arcdesk.model import parse_course
+from arcdesk.tasks import capacity, offline
 
 
 def _course_and_profiles(path: Path, profile_file: Path | None,

@@ -25,7 +25,7 @@ from arcdesk.cli.options import (
 from arcdesk.cli.output import Format, SeatsBar, emit, emit_object, say
 from arcdesk.kube.blocking import Cluster
 from arcdesk.kube.kinds import COURSE
-from arcdesk.summaries import COURSE_COLUMNS
+from arcdesk.tasks.summaries import COURSE_COLUMNS
 
 app = typer.Typer(name="course", no_args_is_help=True,
                   help="Create courses from YAML files, watch them, change and end them.")

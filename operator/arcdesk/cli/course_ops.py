@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from arcdesk import course_edits, labels, summaries
+from arcdesk.api import labels
 from arcdesk.cli.files import InputError, load_documents
 from arcdesk.cli.options import CommandError
 from arcdesk.kube.blocking import Cluster
 from arcdesk.kube.kinds import ALL_NAMESPACES, CLAIM, COURSE, EVENT, SEAT
-from arcdesk.summaries import Progress
+from arcdesk.tasks import course_edits, summaries
+from arcdesk.tasks.summaries import Progress
 
 POLL_SECONDS = 1.0
 

@@ -9,8 +9,6 @@ from typing import Annotated
 
 import typer
 
-from arcdesk import handout as cards_format
-from arcdesk import links
 from arcdesk.cli import seat_ops
 from arcdesk.cli.course_cmds import Name
 from arcdesk.cli.options import (
@@ -22,7 +20,9 @@ from arcdesk.cli.options import (
     reported,
     target,
 )
-from arcdesk.cli.output import fail, info
+from arcdesk.cli.output import fail, info, raw
+from arcdesk.tasks import handout as cards_format
+from arcdesk.tasks import links
 
 
 class HandoutFormat(enum.StrEnum):
@@ -65,7 +65,7 @@ def handout(
     destination = out or (Path("-") if fmt is HandoutFormat.csv
                           else Path(f"{course}-handout.{fmt.value}"))
     if str(destination) == "-":
-        typer.echo(data, nl=False)
+        raw(data)
         return
     try:
         write_private(destination, data)

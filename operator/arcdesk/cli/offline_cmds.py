@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from arcdesk import offline, profiles
+from arcdesk.api.settings import Settings
+from arcdesk.build import profiles
 from arcdesk.cli.files import InputError, load_documents
-from arcdesk.cli.output import emit_documents, fail
-from arcdesk.settings import Settings
+from arcdesk.cli.output import emit_documents, fail, info, say
+from arcdesk.tasks import offline
 
 FileOption = Annotated[Path, typer.Option("-f", "--filename", help="YAML file with a Course.")]
 
@@ -39,10 +40,10 @@ def _validate_file(path: Path) -> int:
     bad = 0
     for doc in docs:
         for problem in offline.check_document(doc):
-            typer.echo(f"{path}: {_describe(doc)}: {problem}")
+            say(f"{path}: {_describe(doc)}: {problem}")
             bad += 1
     if not bad:
-        typer.echo(f"{path}: valid ({', '.join(_describe(d) for d in docs)})")
+        say(f"{path}: valid ({', '.join(_describe(d) for d in docs)})")
     return bad
 
 
@@ -66,7 +67,7 @@ def render(
     problems = offline.check_document(courses[0])
     if problems:
         for problem in problems:
-            typer.echo(f"{filename}: {problem}", err=True)
+            info(f"{filename}: {problem}")
         raise fail(f"{filename}: not rendered: fix the problems above", 1)
     known = _profiles(profile_file, registry) + [
         d for d in docs if isinstance(d, dict) and d.get("kind") == "DesktopProfile"

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from arcdesk import runner
+from arcdesk.api.settings import GATEWAY_NAMESPACE_ENV, Settings
 from arcdesk.cli.output import fail
-from arcdesk.runtime import Options
-from arcdesk.settings import GATEWAY_NAMESPACE_ENV, Settings
+from arcdesk.engine import runner
+from arcdesk.engine.runtime import Options
 
 app = typer.Typer(help="Run the arcdesk operator.", no_args_is_help=True)
 

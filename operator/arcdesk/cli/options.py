@@ -14,11 +14,11 @@ import typer
 
 from arcdesk.cli.files import InputError
 from arcdesk.cli.output import Format, fail
-from arcdesk.course_edits import EditError, UsageProblem
 from arcdesk.kube import ApiError
 from arcdesk.kube.blocking import Cluster
 from arcdesk.kube.blocking import connect as connect_cluster
-from arcdesk.links import GATEWAY_ENV, GatewayUrlError
+from arcdesk.tasks.course_edits import EditError, UsageProblem
+from arcdesk.tasks.links import GATEWAY_ENV, GatewayUrlError
 
 Kubeconfig = Annotated[Path | None, typer.Option(
     "--kubeconfig", metavar="FILE", help="Kubeconfig file (default: $KUBECONFIG, then "

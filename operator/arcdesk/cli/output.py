@@ -120,7 +120,7 @@ class SeatsBar:
         self.tty = sys.stderr.isatty()
 
     def show(self, progress: Any) -> None:
-        """Draw a :class:`arcdesk.summaries.Progress`."""
+        """Draw a :class:`arcdesk.tasks.summaries.Progress`."""
         self.update(int(progress.ready), int(progress.desired))
 
     def update(self, ready: int, desired: int) -> None:
@@ -147,3 +147,8 @@ class SeatsBar:
 def say(message: str) -> None:
     """The result of a change, on stdout as kubectl prints it (`course x created`)."""
     typer.echo(message)
+
+
+def raw(text: str | bytes) -> None:
+    """A document as is on stdout (a CSV handout piped elsewhere), no newline added."""
+    typer.echo(text, nl=False)

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from arcdesk import summaries
 from arcdesk.cli.course_ops import now
 from arcdesk.cli.options import Context, Kubeconfig, Output, Target, connect, reported, target
 from arcdesk.cli.output import Format, emit, emit_object
 from arcdesk.kube.kinds import PROFILE
-from arcdesk.summaries import PROFILE_COLUMNS
+from arcdesk.tasks import summaries
+from arcdesk.tasks.summaries import PROFILE_COLUMNS
 
 app = typer.Typer(name="profile", no_args_is_help=True,
                   help="Desktop profiles: which images and defaults courses can use.")

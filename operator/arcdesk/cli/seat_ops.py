@@ -13,14 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from arcdesk import labels, links, naming, summaries
+from arcdesk.api import labels, naming
 from arcdesk.cli.course_ops import now, seats_of
 from arcdesk.cli.options import CommandError
-from arcdesk.course_edits import timestamp
-from arcdesk.handout import Card
 from arcdesk.kube import ApiError
 from arcdesk.kube.blocking import Cluster
 from arcdesk.kube.kinds import COURSE, SEAT, SECRET
+from arcdesk.tasks import links, summaries
+from arcdesk.tasks.course_edits import timestamp
+from arcdesk.tasks.handout import Card
 
 POLL_SECONDS = 0.5
 

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from arcdesk import links
 from arcdesk.cli import seat_ops
 from arcdesk.cli.course_cmds import Name
 from arcdesk.cli.options import (
@@ -23,7 +22,8 @@ from arcdesk.cli.options import (
     target,
 )
 from arcdesk.cli.output import Format, emit, emit_object, say
-from arcdesk.summaries import SEAT_COLUMNS
+from arcdesk.tasks import links
+from arcdesk.tasks.summaries import SEAT_COLUMNS
 
 app = typer.Typer(name="seats", no_args_is_help=True,
                   help="The seats of a course: status, personal links, re-issue, view-only.")

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from arcdesk.api.naming import is_dns_label
 from arcdesk.gateway.ratelimit import client_address
 from arcdesk.gateway.records import CourseInfo, Key, SeatInfo
 from arcdesk.gateway.state import GATEWAY, Gateway
-from arcdesk.naming import is_dns_label
 
 SEAT_COOKIE = "arcdesk_seat"
 COURSE_COOKIE = "arcdesk_course"

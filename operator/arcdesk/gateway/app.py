@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from arcdesk import metrics
+from arcdesk import probes
 from arcdesk.gateway import instructor, novnc, pages, trainee
 from arcdesk.gateway.state import GATEWAY, Gateway
 
@@ -78,4 +78,4 @@ def create_metrics_app(gw: Gateway) -> web.Application:
     """GET /metrics (and a plain /healthz) of ``gw``, for the separate metrics listener."""
     # gw.synced is set once the watches start, hence the lambda; the gateway's gauges are
     # kept current as things happen, so there is nothing to refresh before a scrape.
-    return metrics.probe_app(gw.metrics, lambda: gw.synced())
+    return probes.probe_app(gw.metrics, lambda: gw.synced())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from arcdesk import labels
+from arcdesk.api import labels
 from arcdesk.gateway import records, tokens
 from arcdesk.gateway.records import (
     CourseInfo,

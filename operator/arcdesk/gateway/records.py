@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from arcdesk import labels
+from arcdesk.api import labels
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 CREDENTIALS_COMPONENT = "credentials"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from arcdesk import labels, metrics
+from arcdesk import probes
+from arcdesk.api import labels
 from arcdesk.gateway import logs, watch
 from arcdesk.gateway.app import create_app, create_metrics_app
 from arcdesk.gateway.index import SeatIndex
@@ -76,12 +77,12 @@ def _start_watching(api: Kube, gw: Gateway, namespace: str | None,
 
 async def _listen(gw: Gateway, options: ServeOptions) -> list[web.AppRunner]:
     """The public listener, then the metrics one; the public one stops if metrics cannot bind."""
-    public = await metrics.listen(create_app(gw), options.host, options.port,
+    public = await probes.listen(create_app(gw), options.host, options.port,
                                   access_log_class=logs.AccessLogger, handler_cancellation=True)
     if not options.metrics_port:
         return [public]
     try:
-        scrape = await metrics.listen(create_metrics_app(gw), options.metrics_host,
+        scrape = await probes.listen(create_metrics_app(gw), options.metrics_host,
                                       options.metrics_port, access_log=None)
     except BaseException:
         await public.cleanup()

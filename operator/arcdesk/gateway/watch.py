@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from arcdesk import labels
+from arcdesk.api import labels
 from arcdesk.gateway import index as idx
 from arcdesk.gateway.metrics import GatewayMetrics
 from arcdesk.gateway.records import Key

@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from arcdesk import labels
+from arcdesk.api import labels
 from arcdesk.kube import kinds
 from arcdesk.kube.connection import Connection
 from arcdesk.kube.errors import NO_ANSWER, ApiError, Call, unreachable

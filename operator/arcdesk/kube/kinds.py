@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from arcdesk import labels
+from arcdesk.api import labels
 
 ALL_NAMESPACES = "*"
 OURS = f"apis/{labels.API_VERSION}"

@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from arcdesk import labels
+from arcdesk.api import labels
 
 # VncAuth is DES-based: TigerVNC and noVNC use only the first 8 characters.
 VNC_PASSWORD_MAX = 8

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from arcdesk import labels
+from arcdesk.api import labels
 
 ARC_PROFILES = frozenset({"arc", "bioimage"})
 PROFILES = frozenset({"base", *ARC_PROFILES})
