@@ -116,11 +116,11 @@ async def _check_taken(ctx: Context, manifest: Manifest, owner: Owner) -> Proble
 async def _ensure_course_child(ctx: Context, want: Manifest, owner: Owner,
                                compare_spec: bool) -> list[Problem]:
     meta = want["metadata"]
-    view = ctx.caches.child(want["kind"], meta["namespace"], meta["name"])
+    view = ctx.child(want["kind"], meta["namespace"], meta["name"])
     action = child_action(want, view, owner, compare_spec=compare_spec)
     try:
         if action is Action.CREATE:
-            await ctx.kube.create(want)
+            ctx.remember_created(await ctx.kube.create(want))
         elif action is Action.UPDATE:
             await ctx.kube.apply(want if compare_spec else metadata_only(want))
     except ApiError as error:
@@ -143,7 +143,7 @@ async def _ensure_instructor_secret(ctx: Context, course: Course, view: CourseVi
                                     owner: Owner) -> list[Problem]:
     """Created once; a new token only when asked for (REISSUE_REQUESTED on the Course)."""
     name = naming.instructor_secret_name(course.name)
-    existing = ctx.caches.child("Secret", course.namespace, name)
+    existing = ctx.child("Secret", course.namespace, name)
     token = credentials.new_token() if existing is None else "<unchanged>"
     want = desired.instructor_secret(course, token, owner)
     problems = await _ensure_course_child(ctx, want, owner, compare_spec=False)

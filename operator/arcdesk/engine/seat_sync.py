@@ -118,7 +118,7 @@ class SeatReconcile:
         return pending
 
     def _view(self, kind: str, name: str) -> ObjectView | None:
-        return self.ctx.caches.child(kind, self.seat.namespace, name)
+        return self.ctx.child(kind, self.seat.namespace, name)
 
     async def run(self) -> Outcome:
         secret_ok, claim_ok = await asyncio.gather(self._secret(), self._claim())
@@ -171,6 +171,7 @@ class SeatReconcile:
                 await self.ctx.kube.apply(update or want)
             elif action is Action.RECREATE and view is not None:
                 await self.ctx.kube.delete(kind, self.seat.namespace, name, view.uid)
+                self.ctx.forget_created(kind, self.seat.namespace, name)
                 self.waiting = True
                 return False
         except ApiError as error:
@@ -192,7 +193,7 @@ class SeatReconcile:
     async def _create(self, want: Manifest) -> bool:
         kind, name = want["kind"], want["metadata"]["name"]
         try:
-            await self.ctx.kube.create(want)
+            self.ctx.remember_created(await self.ctx.kube.create(want))
             return True
         except ApiError as error:
             if error.status != 409:
@@ -202,6 +203,7 @@ class SeatReconcile:
         if found is None:
             self.waiting = True  # deleted meanwhile; try again shortly
             return False
+        self.ctx.remember_created(found)
         action = child_action(want, object_view(found), self.owner)
         return self._settle(action, kind, name)
 
@@ -280,6 +282,7 @@ class SeatReconcile:
             if view is not None and not view.deleting and view.controller is not None \
                     and view.controller.uid == self.seat.uid:
                 await self.ctx.kube.delete(view.kind, view.namespace, view.name, view.uid)
+                self.ctx.forget_created(view.kind, view.namespace, view.name)
 
     async def _acknowledge(self, decision: RunDecision) -> None:
         """Remove request annotations once acted on, so they can be set again."""

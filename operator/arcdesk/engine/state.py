@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar, cast
 from arcdesk.api import labels
 from arcdesk.api.model import Course, Profile, parse_course, parse_profile
 from arcdesk.api.settings import Settings
-from arcdesk.api.views import CourseView, ObjectView, ProfileView, SeatView
+from arcdesk.api.views import CourseView, ObjectView, ProfileView, SeatView, object_view
 from arcdesk.kube.api import Writer
 
 # Index ids: kopf passes each index to handlers as a keyword argument of this name.
@@ -214,6 +214,31 @@ class Context:
     # (kind, namespace, name) -> (when, status) we last wrote; see previous_status().
     written: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = field(
         default_factory=dict)
+    # (kind, namespace, name) -> (when, view) of children we created; see child().
+    created: dict[tuple[str, str, str], tuple[float, ObjectView]] = field(default_factory=dict)
+
+    def child(self, kind: str, namespace: str, name: str) -> ObjectView | None:
+        """The index's view of a child object, or our own create of moments ago that the
+        index has not shown yet (read your writes). Without it a second reconcile would
+        POST again: a 409, and for a Pod a charge to the namespace's ResourceQuota that
+        stays until the quota controller recounts, refusing other seats meanwhile."""
+        key = (kind, namespace, name)
+        found = self.caches.child(kind, namespace, name)
+        mine = self.created.get(key)
+        if found is not None or mine is None:
+            self.created.pop(key, None)
+            return found
+        if time.monotonic() - mine[0] > STATUS_FRESH_SECONDS:
+            del self.created[key]
+            return None
+        return mine[1]
+
+    def remember_created(self, obj: Mapping[str, Any]) -> None:
+        view = object_view(obj)
+        self.created[(view.kind, view.namespace, view.name)] = (time.monotonic(), view)
+
+    def forget_created(self, kind: str, namespace: str, name: str) -> None:
+        self.created.pop((kind, namespace, name), None)
 
     def previous_status(self, kind: str, namespace: str, name: str,
                         cached: Mapping[str, Any]) -> Mapping[str, Any]:
