@@ -30,6 +30,7 @@ setup: $(VENV)/.installed $(VENV)/.novnc ## create .venv with the package, dev t
 lint: setup ## ruff and mypy (strict on arcdesk)
 	$(VENV)/bin/ruff check operator tests bench devcluster images
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test-unit: setup ## pure tests, no cluster
 	$(PYTEST) tests/unit -q

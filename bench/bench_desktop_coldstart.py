@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import Row, percentile, write_result
-from tests.desktop import harness
+from devcluster import desktops, kit
 
 RUNS = 10
 TARGET_S = 2.0
@@ -42,23 +42,23 @@ DRAWN_JS = """() => {
 }"""
 
 
-def novnc_url(static_port: int, session: harness.DesktopSession) -> str:
+def novnc_url(static_port: int, session: desktops.DesktopSession) -> str:
     return (f"http://127.0.0.1:{static_port}/vnc.html?host=127.0.0.1&port={session.novnc_port}"
-            f"&autoconnect=true&reconnect=false&resize=off&password={harness.FULL_PASSWORD}")
+            f"&autoconnect=true&reconnect=false&resize=off&password={desktops.FULL_PASSWORD}")
 
 
 def connect_when_listening(
-    page: Any, session: harness.DesktopSession, static_port: int, deadline: float
+    page: Any, session: desktops.DesktopSession, static_port: int, deadline: float
 ) -> None:
     """Load noVNC once websockify listens; reload if Xvnc was not accepting yet."""
-    while not harness.listening(session.novnc_port):
+    while not kit.listening(session.novnc_port):
         if time.monotonic() > deadline or session.process.poll() is not None:
             raise RuntimeError(f"websockify never listened:\n{session.log_tail()}")
         time.sleep(0.005)
     while True:
         page.goto(novnc_url(static_port, session))
         try:
-            harness.wait_connected(page, timeout_ms=3000)
+            desktops.wait_connected(page, timeout_ms=3000)
             return
         except Exception:
             if time.monotonic() > deadline:
@@ -67,7 +67,7 @@ def connect_when_listening(
 
 def one_run(page: Any, base: Path, static_port: int) -> dict[str, float]:
     started = time.monotonic()
-    session = harness.start_session(base)
+    session = desktops.start_session(base)
     deadline = started + DRAWN_TIMEOUT
     try:
         connect_when_listening(page, session, static_port, deadline)
@@ -77,7 +77,7 @@ def one_run(page: Any, base: Path, static_port: int) -> dict[str, float]:
                 raise RuntimeError("desktop not drawn in time")
             time.sleep(0.005)
         drawn = time.monotonic()
-        problems = harness.desktop_problems(harness.canvas_png(page))
+        problems = desktops.desktop_problems(desktops.canvas_png(page))
         if problems:  # the quick check and the tests' check must agree on "drawn"
             raise RuntimeError(f"quick check passed but the frame is not the desktop: {problems}")
         return {"connected_s": connected - started, "drawn_s": drawn - started}
@@ -89,11 +89,11 @@ def one_run(page: Any, base: Path, static_port: int) -> dict[str, float]:
 def measure(runs: int) -> list[dict[str, float]]:
     from playwright.sync_api import sync_playwright
 
-    missing = harness.missing_prerequisites()
+    missing = desktops.missing_prerequisites()
     if missing:
         raise RuntimeError("needs `make desktop-deps`: " + "; ".join(missing))
     samples = []
-    static_port = harness.free_port()
+    static_port = kit.free_port()
     static = subprocess.Popen(
         [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory",
          "/usr/share/novnc", str(static_port)],
@@ -102,7 +102,7 @@ def measure(runs: int) -> list[dict[str, float]]:
         with tempfile.TemporaryDirectory(prefix="arcdesk-bench-") as tmp, \
                 sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=harness.CHROMIUM, headless=True, args=harness.CHROMIUM_ARGS)
+                executable_path=kit.CHROMIUM, headless=True, args=kit.CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             # Warm-up: page cache, Python bytecode, browser cache; not "cold start" effects.
             one_run(page, Path(tmp) / "warmup", static_port)

@@ -16,7 +16,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import socket
 import statistics
 import struct
 import subprocess
@@ -32,6 +31,7 @@ from arcdesk.gateway.index import ENDPOINT_SLICE, SEAT, SECRET, SeatIndex
 from arcdesk.gateway.state import Gateway
 from arcdesk.gateway.tokens import Digester
 from bench import Row, percentile, write_result
+from devcluster import kit
 
 STREAM_BYTES = 256 * 1024 * 1024
 ECHO_ROUNDS = 500
@@ -39,12 +39,6 @@ ECHO_SIZE = 64
 ROUNDS = 11  # the machine is shared: one round's rate swings by 2x, the median of 11 less
 CHUNK = 256 * 1024
 NAMESPACE, SEAT_NAME = "bench", "bench-seat-001"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _source(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -223,7 +217,7 @@ def _run_processes() -> dict[str, Any]:
         raise RuntimeError("websockify not found: install the Debian package websockify "
                            "(`make desktop-deps`)")
     load_before = round(os.getloadavg()[0], 2)  # machine_info records the load at the end
-    source_port, websockify_port, gateway_port = _free_port(), _free_port(), _free_port()
+    source_port, websockify_port, gateway_port = kit.free_port(), kit.free_port(), kit.free_port()
     token = new_token()
     fork = multiprocessing.get_context("fork")
     source = fork.Process(target=_serve_source, args=(source_port,), daemon=True)

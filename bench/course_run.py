@@ -29,8 +29,7 @@ from arcdesk.api.model import parse_time
 from arcdesk.kube import ApiError
 from bench import percentile, write_result
 from bench.kubeapi import KUBECONFIG, REPO, Api, Obj
-from tests.cluster.kube_helpers import Kubectl, install_crds
-from tests.cluster.operator_fixture import TEST_IMAGE, OperatorProcess
+from devcluster.kit import TEST_IMAGE, Kubectl, OperatorProcess, install_crds
 
 QUICK = os.environ.get("ARCDESK_BENCH_QUICK", "") not in ("", "0")
 COURSES = f"/apis/{labels.API_VERSION}/namespaces/{{ns}}/courses"

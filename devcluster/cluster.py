@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run a real Kubernetes control plane with KWOK nodes on this machine.
 
-    python3 devcluster/cluster.py up [--real-node]|down [--wipe]|status
+    python3 -m devcluster.cluster up [--real-node]|down [--wipe]|status
 
 Binaries come from devcluster/build.sh (cached in ~/.cache/arcdesk/devcluster);
 state (pki, kubeconfig, logs, pids) lives in <repo>/.devcluster; PVs are provisioned on
@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import ssl
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 
-import components
-import processes
-import resources
-from components import Layout
-from pki import ensure_pki
+from devcluster import components, processes, resources
+from devcluster.checks import (
+    DevclusterError,
+    apiserver_ready,
+    etcd_healthy,
+    kubectl,
+    say,
+    wait_until,
+)
+from devcluster.components import Layout
+from devcluster.pki import ensure_pki
 
 START_ORDER: list[tuple[str, Callable[[Layout], list[str]]]] = [
     ("etcd", components.etcd_command),
@@ -34,52 +38,6 @@ START_ORDER: list[tuple[str, Callable[[Layout], list[str]]]] = [
 ]
 LINKED_TOOLS = ("kubectl", "helm", "kwok")
 REQUIRED_FILES = ("etcd", "kube-apiserver", "kubectl", "kwok", "helm", "kwok-stages.yaml")
-
-
-class DevclusterError(RuntimeError):
-    """A failure the user can act on; the message says what to do."""
-
-
-def say(message: str) -> None:
-    print(f"devcluster: {message}", flush=True)
-
-
-def wait_until(what: str, check: Callable[[], bool], timeout: float, log: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    hint = f"; see {log}" if log else ""
-    raise DevclusterError(f"timed out after {timeout:.0f}s waiting for {what}{hint}")
-
-
-def url_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2, context=context) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def admin_tls(layout: Layout) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(layout.pki / "ca.crt"))
-    context.load_cert_chain(layout.pki / "admin.crt", layout.pki / "admin.key")
-    return context
-
-
-def apiserver_ready(layout: Layout) -> bool:
-    if not (layout.pki / "admin.crt").exists():
-        return False
-    return url_ok(f"{layout.server_url}/readyz", admin_tls(layout))
-
-
-def etcd_healthy(layout: Layout) -> bool:
-    return url_ok(f"http://127.0.0.1:{layout.etcd_client_port}/health")
-
-
-def kubectl(layout: Layout) -> resources.Kubectl:
-    return resources.Kubectl(layout.binary("kubectl"), layout.kubeconfig)
 
 
 def kwok_nodes_ready(layout: Layout, expected: int) -> bool:
@@ -220,14 +178,14 @@ def status(layout: Layout) -> int:
 def real_node_up(layout: Layout) -> None:
     """Optional real node (containerd + kubelet, devcluster/node_launcher.py); lazy import
     so the default `up` never loads it."""
-    import node_launcher
+    from devcluster import node_launcher
     node_launcher.up(node_launcher.NodeLayout.from_environment(layout))
 
 
 def real_node_down(layout: Layout, wipe: bool) -> None:
     """Stop the real node first, if it was ever started in this state directory."""
     if (layout.state / "realnode").exists():
-        import node_launcher
+        from devcluster import node_launcher
         node_launcher.down(node_launcher.NodeLayout.from_environment(layout), wipe)
 
 

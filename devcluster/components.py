@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pki import SERVICE_CIDR
+from devcluster.pki import SERVICE_CIDR
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VERSIONS_FILE = Path(__file__).resolve().parent / "versions.env"

@@ -10,10 +10,10 @@ DEMO_T0 := $(shell date +%s.%N)
 
 demo: override PROFILE = base
 demo: setup realnode-up image-import  ## the demo: a real course on the real node; prints the links
-	@ARCDESK_DEMO_T0=$(DEMO_T0) $(DEMO_PY) devcluster/demo.py up
+	@ARCDESK_DEMO_T0=$(DEMO_T0) $(DEMO_PY) -m devcluster.demo up
 
 demo-status:  ## RSS, PSS and CPU (10 s sample) of every process of the demo: control plane, node, desktops, operator, gateway
-	@$(DEMO_PY) devcluster/demo.py status
+	@$(DEMO_PY) -m devcluster.demo status
 
 demo-down:  ## stop the demo: course namespace, gateway, operator (the devcluster keeps running)
-	@$(DEMO_PY) devcluster/demo.py down
+	@$(DEMO_PY) -m devcluster.demo down

@@ -1,9 +1,9 @@
 """`make demo`: the operator and the gateway as background processes, a DesktopProfile for
 the locally built image, a two-seat course on the devcluster's real node, and its links.
 
-    .venv/bin/python devcluster/demo.py up       # after realnode-up and image-import
-    .venv/bin/python devcluster/demo.py status   # RSS and CPU of every component
-    .venv/bin/python devcluster/demo.py down     # course namespace, gateway, operator gone
+    .venv/bin/python -m devcluster.demo up       # after realnode-up and image-import
+    .venv/bin/python -m devcluster.demo status   # RSS and CPU of every component
+    .venv/bin/python -m devcluster.demo down     # course namespace, gateway, operator gone
 
 `up` is idempotent: processes still running from an earlier `up` are kept. Pids and logs
 live in .devcluster/demo/. tests/e2e/stack.py runs the same :class:`Stack` with its own
@@ -17,13 +17,11 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from typing import Any
 import yaml
 
 from arcdesk.gateway import novnc
+from devcluster.kit import free_port, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("ARCDESK_DEVCLUSTER_DIR") or REPO / ".devcluster")
@@ -47,20 +46,6 @@ class DemoError(Exception):
 
 def say(message: str) -> None:
     print(f"demo: {message}", flush=True)
-
-
-def wait_for(what: str, probe: Callable[[], bool], timeout: float, interval: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while not probe():
-        if time.monotonic() > deadline:
-            raise DemoError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http_status(url: str) -> int:
@@ -227,7 +212,8 @@ class Stack:
                                  "--probe-host", "127.0.0.1", "--probe-port", str(port)],
                                 self.env)
         url = f"http://127.0.0.1:{int(ports.read_text())}/healthz"
-        wait_for("the operator's /healthz", lambda: self._up(self.operator, url), timeout=60)
+        wait_for("the operator's /healthz", lambda: self._up(self.operator, url), timeout=60,
+                 interval=0.2, error=DemoError)
 
     @property
     def gateway_metrics_port_file(self) -> Path:
@@ -247,7 +233,8 @@ class Stack:
                                 str(metrics_port), "--kubeconfig", str(self.kubeconfig)],
                                self.env)
         wait_for("the gateway's /healthz",
-                 lambda: self._up(self.gateway, f"{self.gateway_url}/healthz"), timeout=60)
+                 lambda: self._up(self.gateway, f"{self.gateway_url}/healthz"), timeout=60,
+                 interval=0.2, error=DemoError)
 
     @staticmethod
     def _up(process: Background, url: str) -> bool:
@@ -281,7 +268,8 @@ class Stack:
         wanted = {"courses": 1, "seats": len(trainees), "credentials": len(trainees),
                   "endpointslices": len(trainees)}
         wait_for("the gateway to index the course's seats", lambda: all(
-            self.gateway_indexed().get(kind, 0) >= n for kind, n in wanted.items()), timeout=30)
+            self.gateway_indexed().get(kind, 0) >= n for kind, n in wanted.items()), timeout=30,
+            interval=0.2, error=DemoError)
         for link in [*trainees.values(), instructor]:
             if http_status(link) != 200:
                 raise DemoError(f"the gateway does not open {link.rsplit('/', 2)[0]}/...: see "

@@ -9,10 +9,10 @@ devcluster-build:  ## build/cached: hyperkube (etcd + control plane + kubectl), 
 	devcluster/build.sh
 
 cluster-up: devcluster-build  ## start the devcluster (idempotent); kubeconfig in .devcluster/kubeconfig
-	$(DEVCLUSTER_PYTHON) devcluster/cluster.py up
+	$(DEVCLUSTER_PYTHON) -m devcluster.cluster up
 
 cluster-down:  ## stop every devcluster process and free its ports (keeps etcd data)
-	$(DEVCLUSTER_PYTHON) devcluster/cluster.py down
+	$(DEVCLUSTER_PYTHON) -m devcluster.cluster down
 
 cluster-status:  ## components, pids, RSS, nodes and PVs of the devcluster
-	$(DEVCLUSTER_PYTHON) devcluster/cluster.py status
+	$(DEVCLUSTER_PYTHON) -m devcluster.cluster status

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 
-import components
-from node_layout import CNI_BIN_DIR, NODE_POOL, PAUSE_IMAGE, SNAPSHOTTER, TAINT_KEY, NodeLayout
-from pki import make_leaf, subject
+from devcluster import components
+from devcluster.node_layout import (
+    CNI_BIN_DIR,
+    NODE_POOL,
+    PAUSE_IMAGE,
+    SNAPSHOTTER,
+    TAINT_KEY,
+    NodeLayout,
+)
+from devcluster.pki import make_leaf, subject
 
 
 def containerd_toml(node: NodeLayout) -> str:

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Run one real node (containerd + runc + CNI bridge + kubelet) in the devcluster.
 
-    python3 devcluster/node_launcher.py up|down [--wipe]|status
-    python3 devcluster/node_launcher.py import TARBALL NAME [--alias NAME ...]
+    python3 -m devcluster.node_launcher up|down [--wipe]|status
+    python3 -m devcluster.node_launcher import TARBALL NAME [--alias NAME ...]
 
-The control plane must be up (`cluster.py up`); the same ARCDESK_* variables select which
+The control plane must be up (`make cluster-up`); the same ARCDESK_* variables select which
 cluster. The node registers as arcdesk-real-0 with the label arcdesk.dev/node-pool=real and
 the taint arcdesk.dev/real-node=true:NoSchedule, so KWOK-only workloads never land on it.
 Needs Debian's containerd, runc, containernetworking-plugins and iptables, and crictl
@@ -21,14 +21,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import cluster
-import node_config
-import node_network
-import node_runtime
-import node_storage
-import processes
-from components import Layout
-from node_layout import CNI_BIN_DIR, PAUSE_IMAGE, NodeLayout
+from devcluster import checks, node_config, node_network, node_runtime, node_storage, processes
+from devcluster.components import Layout
+from devcluster.node_layout import CNI_BIN_DIR, PAUSE_IMAGE, NodeLayout
 
 REPO = Path(__file__).resolve().parent.parent
 PAUSE_BUILDER = REPO / "images" / "pause" / "build.py"
@@ -45,15 +40,15 @@ def check_prerequisites(node: NodeLayout) -> None:
     missing = sorted({package for path, package in DEBIAN_PACKAGES.items()
                       if not Path(path).exists()})
     if missing:
-        raise cluster.DevclusterError(f"missing Debian packages: {' '.join(missing)} "
+        raise checks.DevclusterError(f"missing Debian packages: {' '.join(missing)} "
                                       "(`make realnode-deps`)")
     for tool in ("kubelet", "crictl"):
         if not node.cluster.binary(tool).exists():
-            raise cluster.DevclusterError(f"missing {node.cluster.binary(tool)} "
+            raise checks.DevclusterError(f"missing {node.cluster.binary(tool)} "
                                           "(`make devcluster-build realnode-tools`)")
-    if not cluster.apiserver_ready(node.cluster):
-        raise cluster.DevclusterError(
-            f"no API server ready at {node.cluster.server_url}; run `cluster.py up` first")
+    if not checks.apiserver_ready(node.cluster):
+        raise checks.DevclusterError(
+            f"no API server ready at {node.cluster.server_url}; run `make cluster-up` first")
 
 
 def kubelet_command(node: NodeLayout) -> list[str]:
@@ -68,7 +63,7 @@ def kubelet_command(node: NodeLayout) -> list[str]:
 def node_ready(node: NodeLayout, since: float = 0) -> bool:
     """Ready, as posted by a kubelet at or after ``since`` (epoch seconds)."""
     try:
-        found = cluster.kubectl(node.cluster).get_json("nodes", "-l", "type=real")["items"]
+        found = checks.kubectl(node.cluster).get_json("nodes", "-l", "type=real")["items"]
     except RuntimeError:
         return False
     for item in found:
@@ -85,7 +80,7 @@ def start_containerd(node: NodeLayout) -> None:
         pid = processes.start("containerd", node_runtime.containerd_command(node),
                               node.cluster.logs, node.cluster.pids)
         say(f"started containerd (pid {pid})")
-    cluster.wait_until("containerd", lambda: node_runtime.containerd_ready(node), 60,
+    checks.wait_until("containerd", lambda: node_runtime.containerd_ready(node), 60,
                        str(node.cluster.logs / "containerd.log"))
 
 
@@ -100,9 +95,9 @@ def ensure_pause_image(node: NodeLayout) -> None:
 
 def import_into_node(node: NodeLayout, image: list[str], aliases: list[str]) -> None:
     if len(image) != 2:
-        raise cluster.DevclusterError("import needs TARBALL NAME")
+        raise checks.DevclusterError("import needs TARBALL NAME")
     if not node_runtime.containerd_ready(node):
-        raise cluster.DevclusterError("containerd is not running; `node_launcher.py up` first")
+        raise checks.DevclusterError("containerd is not running; `node_launcher.py up` first")
     started = time.monotonic()
     tarball, name = Path(image[0]), image[1]
     if node_runtime.ensure_image(node, tarball, name, aliases):
@@ -125,9 +120,9 @@ def up(node: NodeLayout) -> None:
         pid = processes.start("kubelet", kubelet_command(node), node.cluster.logs,
                               node.cluster.pids)
         say(f"started kubelet (pid {pid})")
-    cluster.wait_until(f"node {node.name} Ready", lambda: node_ready(node, wall_clock), 120,
+    checks.wait_until(f"node {node.name} Ready", lambda: node_ready(node, wall_clock), 120,
                        str(node.cluster.logs / "kubelet.log"))
-    made = node_storage.ensure_local_volumes(node, cluster.kubectl(node.cluster))
+    made = node_storage.ensure_local_volumes(node, checks.kubectl(node.cluster))
     if made:
         say(f"created {made} local PersistentVolumes ({node_storage.STORAGE_CLASS})")
     say(f"node {node.name} Ready in {time.monotonic() - started:.1f}s "
@@ -182,7 +177,7 @@ def main() -> int:
             down(node, args.wipe)
         else:
             return status(node)
-    except (cluster.DevclusterError, RuntimeError, subprocess.CalledProcessError) as error:
+    except (checks.DevclusterError, RuntimeError, subprocess.CalledProcessError) as error:
         print(f"realnode: error: {error}", file=sys.stderr)
         return 1
     return 0

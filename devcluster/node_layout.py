@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from components import Layout
+from devcluster.components import Layout
 
 NODE_POOL = "real"
 TAINT_KEY = "arcdesk.dev/real-node"

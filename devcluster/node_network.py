@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import subprocess
 
-from node_layout import NodeLayout
+from devcluster.node_layout import NodeLayout
 
 
 def run(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:

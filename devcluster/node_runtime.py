@@ -9,8 +9,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-import processes
-from node_layout import SNAPSHOTTER, NodeLayout
+from devcluster import processes
+from devcluster.node_layout import SNAPSHOTTER, NodeLayout
 
 
 def containerd_command(node: NodeLayout) -> list[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 
-import resources
-from node_layout import NodeLayout
+from devcluster.kit import Kubectl
+from devcluster.node_layout import NodeLayout
 
 STORAGE_CLASS = "devcluster-real-local"
 POOL_LABEL = "arcdesk.dev/devcluster-real-pv"
@@ -42,7 +42,7 @@ def local_volume(node: NodeLayout, index: int) -> dict:
     }
 
 
-def ensure_local_volumes(node: NodeLayout, kubectl: resources.Kubectl) -> int:
+def ensure_local_volumes(node: NodeLayout, kubectl: Kubectl) -> int:
     """Keep POOL_SIZE unclaimed local volumes (Retain: released ones are never reused)."""
     kubectl.run("apply", "--server-side", "--field-manager=arcdesk-devcluster", "-f", "-",
                 stdin=json.dumps(storage_class()))

@@ -17,13 +17,13 @@ realnode-tools: devcluster-build  ## crictl, built once into the devcluster's bi
 	devcluster/node_tools.sh
 
 realnode-up: realnode-deps realnode-tools cluster-up  ## start the real node arcdesk-real-0 (idempotent)
-	$(REALNODE_PYTHON) devcluster/node_launcher.py up
+	$(REALNODE_PYTHON) -m devcluster.node_launcher up
 
 realnode-down:  ## stop the real node: pods, kubelet, containerd, bridge
-	$(REALNODE_PYTHON) devcluster/node_launcher.py down
+	$(REALNODE_PYTHON) -m devcluster.node_launcher down
 
 realnode-status:  ## containerd and kubelet pids/RSS, node readiness
-	$(REALNODE_PYTHON) devcluster/node_launcher.py status
+	$(REALNODE_PYTHON) -m devcluster.node_launcher status
 
 # Local images: the debootstrap base, then images/desktop/Dockerfile built with buildah
 # (no daemon, --isolation chroot), cached in ~/.cache/arcdesk/images/ by a content key.
@@ -42,7 +42,7 @@ image: image-deps  ## build the desktop image PROFILE=base|arc|bioimage (cached 
 
 image-import: image realnode-up  ## build PROFILE and import it into the real node as :$(IMAGE_TAG) too
 	@set -e; built="$$($(REALNODE_PYTHON) images/build/desktop_image.py $(PROFILE))"; \
-	$(REALNODE_PYTHON) devcluster/node_launcher.py import $$built \
+	$(REALNODE_PYTHON) -m devcluster.node_launcher import $$built \
 		--alias localhost/arcdesk/desktop-$(PROFILE):$(IMAGE_TAG)
 
 test-e2e: setup desktop-deps realnode-up image-deps  ## real node: real pods, the base desktop image (tests/e2e)

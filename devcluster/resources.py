@@ -3,49 +3,20 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
+
+from devcluster.kit import Kubectl
 
 NODE_POOL_LABEL = "arcdesk.dev/node-pool"
 LEGACY_PV_POOL_LABEL = "arcdesk.dev/devcluster-pv"
 HOSTPATH_PROVISIONER = "kubernetes.io/host-path"
 CONFIG_FILE = Path(__file__).resolve().parent / "nodes.toml"
-PARALLEL_WRITERS = 4
 
 
 def load_config(path: Path = CONFIG_FILE) -> dict:
     with path.open("rb") as config:
         return tomllib.load(config)
-
-
-@dataclass(frozen=True)
-class Kubectl:
-    """Runs the devcluster's kubectl against its admin kubeconfig."""
-
-    binary: Path
-    kubeconfig: Path
-
-    def run(self, *args: str, stdin: str | None = None) -> str:
-        result = subprocess.run(
-            [str(self.binary), f"--kubeconfig={self.kubeconfig}", *args],
-            input=stdin, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"kubectl {' '.join(args)} failed:\n{result.stderr.strip()}")
-        return result.stdout
-
-    def get_json(self, *args: str) -> dict:
-        return json.loads(self.run("get", *args, "-o", "json"))
-
-    def create(self, manifests: list[dict]) -> None:
-        """Create objects, split over a few kubectl processes to overlap round trips."""
-        chunks = [manifests[i::PARALLEL_WRITERS] for i in range(PARALLEL_WRITERS)]
-        documents = [json.dumps({"apiVersion": "v1", "kind": "List", "items": chunk})
-                     for chunk in chunks if chunk]
-        with ThreadPoolExecutor(len(documents) or 1) as pool:
-            list(pool.map(lambda doc: self.run("create", "-f", "-", stdin=doc), documents))
 
 
 def node_manifest(pool: dict, index: int) -> dict:

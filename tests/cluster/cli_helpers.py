@@ -7,9 +7,7 @@ import base64
 import dataclasses
 import json
 import secrets
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,6 +19,8 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from arcdesk.cli.main import app
+from devcluster.components import Layout, apiserver_command
+from devcluster.kit import apiserver_ready, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,12 +67,6 @@ def server_kubeconfig(admin: Path, server: str, out: Path) -> Path:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _etcd(port: int, path: str, body: dict[str, str]) -> None:
     """One call of etcd's JSON gateway (keys base64-encoded)."""
     encoded = {k: base64.b64encode(v.encode()).decode() for k, v in body.items()}
@@ -86,9 +80,6 @@ def _etcd(port: int, path: str, body: dict[str, str]) -> None:
 def bare_apiserver(admin: Path, scratch: Path) -> Iterator[Path]:
     """A second kube-apiserver on the devcluster's etcd under a prefix of its own: a real,
     empty cluster without arcdesk's CRDs. Yields its admin kubeconfig; removes its data."""
-    sys.path.insert(0, str(REPO / "devcluster"))
-    from components import Layout, apiserver_command  # type: ignore[import-not-found]
-
     port, prefix = free_port(), f"/arcdesk-cli-test-{secrets.token_hex(4)}"
     layout = dataclasses.replace(Layout.from_environment(), apiserver_port=port)
     log = (scratch / "bare-apiserver.log").open("wb")
@@ -107,8 +98,6 @@ def bare_apiserver(admin: Path, scratch: Path) -> Iterator[Path]:
 
 
 def _wait_ready(kubeconfig: Path, process: subprocess.Popen[bytes], log: Path) -> None:
-    from tests.cluster.kube_helpers import apiserver_ready
-
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

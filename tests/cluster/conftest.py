@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-from tests.cluster import kube_helpers
+from devcluster import kit
 
 REPO = Path(__file__).resolve().parents[2]
 KUBECONFIG = REPO / ".devcluster" / "kubeconfig"
@@ -24,7 +24,7 @@ def kubeconfig() -> Path:
     """Path of the devcluster's admin kubeconfig; fails clearly when the cluster is down."""
     if not KUBECONFIG.exists():
         pytest.fail(f"no devcluster kubeconfig at {KUBECONFIG}: run `make cluster-up` first")
-    if not kube_helpers.apiserver_ready(KUBECONFIG):
+    if not kit.apiserver_ready(KUBECONFIG):
         pytest.fail("the devcluster API server does not answer /readyz: run `make cluster-up` "
                     f"(logs in {REPO / '.devcluster' / 'logs'})")
     return KUBECONFIG
@@ -37,15 +37,15 @@ def api(kubeconfig: Path) -> client.ApiClient:
 
 
 @pytest.fixture(scope="session")
-def kubectl(kubeconfig: Path) -> kube_helpers.Kubectl:
+def kubectl(kubeconfig: Path) -> kit.Kubectl:
     """Runs the devcluster's kubectl (from .devcluster/bin) with the admin kubeconfig."""
-    return kube_helpers.Kubectl(REPO / ".devcluster" / "bin" / "kubectl", kubeconfig)
+    return kit.Kubectl(REPO / ".devcluster" / "bin" / "kubectl", kubeconfig)
 
 
 @pytest.fixture(scope="session")
-def crds(kubectl: kube_helpers.Kubectl) -> list[str]:
+def crds(kubectl: kit.Kubectl) -> list[str]:
     """Apply arcdesk's CRDs from charts/arcdesk/crds (server-side) and wait until Established."""
-    return kube_helpers.install_crds(kubectl, "arcdesk-tests")
+    return kit.install_crds(kubectl, "arcdesk-tests")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 
 from kubernetes import client
 
-from tests.cluster.kube_helpers import wait_for
+from devcluster.kit import wait_for
 
 GROUP, VERSION = "arcdesk.dev", "v1alpha1"
 Obj = dict[str, Any]

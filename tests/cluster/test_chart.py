@@ -18,6 +18,7 @@ from arcdesk.build import profiles
 from arcdesk.cli import gateway_cmds
 from arcdesk.cli.main import app as arcdesk_cli
 from arcdesk.engine import runner
+from devcluster.kit import Kubectl
 from tests.cluster.chart_helpers import (
     ALL_OPTIONS,
     CHART,
@@ -28,7 +29,6 @@ from tests.cluster.chart_helpers import (
     container,
 )
 from tests.cluster.chart_helpers import helm as helm
-from tests.cluster.kube_helpers import Kubectl
 from tests.cluster.operator_fixture import profile_fixture as profile_fixture
 
 # --- values and schema -----------------------------------------------------------------

@@ -22,6 +22,7 @@ from kubernetes import client
 from arcdesk.api import labels
 from arcdesk.api.model import parse_course
 from arcdesk.build import desired
+from devcluster.kit import ARCDESK, Kubectl, OperatorProcess, free_port, wait_for
 from tests.cluster.chart_helpers import (
     CHART,
     REPO,
@@ -29,8 +30,6 @@ from tests.cluster.chart_helpers import (
     container,
 )
 from tests.cluster.chart_helpers import helm as helm
-from tests.cluster.kube_helpers import Kubectl, wait_for
-from tests.cluster.operator_fixture import ARCDESK, OperatorProcess, _free_port
 from tests.cluster.operator_fixture import profile_fixture as profile_fixture
 from tests.cluster.operator_helpers import Namespace
 
@@ -221,13 +220,13 @@ def test_operator_and_gateway_work_with_only_the_charts_rbac(
     operator = OperatorProcess(
         service_account_kubeconfig(kubectl, release, "operator", tmp_path / "operator.kubeconfig"),
         [release.courses], tmp_path / "operator.log")
-    port, gateway_log = _free_port(), tmp_path / "gateway.log"
+    port, gateway_log = free_port(), tmp_path / "gateway.log"
     gateway_config = service_account_kubeconfig(kubectl, release, "gateway",
                                                 tmp_path / "gateway.kubeconfig")
     with gateway_log.open("wb") as out:
         gateway = subprocess.Popen(
             [str(ARCDESK), "gateway", "run", "--port", str(port), "--metrics-host", "127.0.0.1",
-             "--metrics-port", str(_free_port()), "--namespace", release.courses,
+             "--metrics-port", str(free_port()), "--namespace", release.courses,
              "--kubeconfig", str(gateway_config)],
             stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from devcluster.kit import Kubectl
 from tests.cluster.cli_helpers import (
     arcdesk,
     bare_apiserver,
@@ -17,7 +18,6 @@ from tests.cluster.cli_helpers import (
     server_kubeconfig,
     token_kubeconfig,
 )
-from tests.cluster.kube_helpers import Kubectl
 
 pytestmark = pytest.mark.cluster
 

@@ -19,8 +19,8 @@ import yaml
 import zxingcpp
 from PIL import Image
 
+from devcluster.kit import wait_for
 from tests.cluster.cli_helpers import arcdesk, one_line_error
-from tests.cluster.kube_helpers import wait_for
 from tests.cluster.operator_fixture import (  # noqa: F401 - fixtures
     OperatorProcess,
     operator_fixture,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.cluster.kube_helpers import Kubectl, wait_for
+from devcluster.kit import Kubectl, wait_for
 from tests.invalid_cases import InvalidCase, load_cases, valid_base
 
 RESTRICTED_CONTAINER_SECURITY = {

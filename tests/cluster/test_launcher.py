@@ -12,28 +12,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devcluster import kit
+
 REPO = Path(__file__).resolve().parents[2]
-LAUNCHER = REPO / "devcluster" / "cluster.py"
+LAUNCHER = ["-m", "devcluster.cluster"]  # run from the repository root
 PORT_VARIABLES = ("ARCDESK_APISERVER_PORT", "ARCDESK_ETCD_PORT", "ARCDESK_ETCD_PEER_PORT",
                   "ARCDESK_KCM_PORT", "ARCDESK_SCHEDULER_PORT")
 
 
-def free_ports(count: int) -> list[int]:
-    """Ports nothing listens on now (the kernel picks them), so no other cluster is hit."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
-    finally:
-        for probe in sockets:
-            probe.close()
-
-
 def launcher(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(LAUNCHER), command, *(
-        ["--wipe"] if command == "down" else [])], env=env, capture_output=True, text=True,
-        timeout=300)
+    return subprocess.run([sys.executable, *LAUNCHER, command, *(
+        ["--wipe"] if command == "down" else [])], env=env, cwd=REPO, capture_output=True,
+        text=True, timeout=300)
 
 
 def port_open(port: int) -> bool:
@@ -56,7 +46,7 @@ def processes_using(state: Path) -> list[str]:
 
 def test_second_cluster_up_is_idempotent_and_down_frees_everything(tmp_path: Path) -> None:
     state = tmp_path / "devcluster"
-    ports = dict(zip(PORT_VARIABLES, free_ports(len(PORT_VARIABLES)), strict=True))
+    ports = dict(zip(PORT_VARIABLES, kit.free_ports(len(PORT_VARIABLES)), strict=True))
     env = {**os.environ, "ARCDESK_DEVCLUSTER_DIR": str(state),
            "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"), **{k: str(v) for k, v in ports.items()}}
     left_over = tmp_path / "etcd" / "member" / "from-a-deleted-clone"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from tests.cluster.kube_helpers import wait_for
+from devcluster.kit import wait_for
 from tests.cluster.operator_fixture import (  # noqa: F401 - fixtures
     TEST_IMAGE,
     OperatorProcess,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from kubernetes import client
 
-from tests.cluster.kube_helpers import wait_for
+from devcluster.kit import wait_for
 from tests.cluster.operator_fixture import (  # noqa: F401 - fixtures
     OperatorProcess,
     operator_fixture,

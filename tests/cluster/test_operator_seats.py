@@ -7,7 +7,7 @@ import time
 
 from kubernetes import client
 
-from tests.cluster.kube_helpers import Kubectl, wait_for
+from devcluster.kit import Kubectl, wait_for
 from tests.cluster.operator_fixture import (  # noqa: F401 - fixtures
     TEST_IMAGE,
     OperatorProcess,

@@ -2,7 +2,7 @@
 machine and real headless Chromium driven by Playwright.
 
 Reusable by later tiers (the gateway): ``desktop_session`` is one running bioimage desktop
-per module with the passwords ``harness.FULL_PASSWORD`` / ``harness.VIEW_PASSWORD``, noVNC
+per module with the passwords ``desktops.FULL_PASSWORD`` / ``desktops.VIEW_PASSWORD``, noVNC
 on ``desktop_session.novnc_port`` and the agent on ``desktop_session.agent_port``;
 ``browser`` is a Chromium context; ``page`` a fresh tab in it.
 
@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from tests.desktop import harness
+from devcluster import desktops, kit
 
 
 @pytest.fixture(scope="session", autouse=True)
 def desktop_prerequisites() -> None:
-    missing = harness.missing_prerequisites()
+    missing = desktops.missing_prerequisites()
     if missing:
         pytest.fail(
             "desktop tier needs (run `make desktop-deps`): " + "; ".join(missing),
@@ -33,15 +33,15 @@ def desktop_prerequisites() -> None:
 @pytest.fixture(scope="module")
 def desktop_session(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[harness.DesktopSession]:
+) -> Iterator[desktops.DesktopSession]:
     """A running bioimage desktop with known passwords and ports, stopped after the module."""
-    with harness.running_session(tmp_path_factory.mktemp("desktop")) as session:
+    with desktops.running_session(tmp_path_factory.mktemp("desktop")) as session:
         yield session
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with harness.chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+    with kit.chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
 
 

@@ -36,9 +36,8 @@ from arcdesk.api import labels, naming
 from arcdesk.api.credentials import SeatCredentials, new_token
 from arcdesk.api.model import parse_course
 from arcdesk.build import desired
-from tests.cluster import kube_helpers
+from devcluster import desktops, kit
 from tests.cluster.conftest import api, crds, kubeconfig, kubectl, namespace
-from tests.desktop import harness
 
 __all__ = ["api", "crds", "gateway", "kubeconfig", "kubectl", "namespace", "seats"]
 
@@ -86,16 +85,16 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 def gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """``arcdesk gateway run`` on a free loopback port, synced with the API server."""
     log = tmp_path_factory.mktemp("gateway") / "gateway.log"
-    port = harness.free_port()
+    port = kit.free_port()
     argv = [str(ARCDESK), "gateway", "run", "--all-namespaces", "--kubeconfig", str(kubeconfig),
             "--port", str(port), "--metrics-host", "127.0.0.1",
-            "--metrics-port", str(harness.free_port()), "--trusted-proxy", "127.0.0.1/32",
+            "--metrics-port", str(kit.free_port()), "--trusted-proxy", "127.0.0.1/32",
             "--address-map", f"{SLICE_ADDRESS}=127.0.0.1"]
     with log.open("ab") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
     found = Gateway(process, port, log)
     try:
-        kube_helpers.wait_for("the gateway to sync with the API server",
+        kit.wait_for("the gateway to sync with the API server",
                               lambda: _healthy(found), timeout=30, interval=0.2)
         yield found
     finally:
@@ -134,7 +133,7 @@ class Seat:
     def course_base(self) -> str:
         return f"/course/{self.namespace}/{self.course}/"
 
-    def set_status(self, kubectl: kube_helpers.Kubectl, status: dict[str, Any]) -> None:
+    def set_status(self, kubectl: kit.Kubectl, status: dict[str, Any]) -> None:
         """Write the Seat's status as the operator would."""
         set_status(kubectl, self.namespace, self.name, status)
 
@@ -142,11 +141,11 @@ class Seat:
 def course_manifest(name: str, namespace: str, control: bool) -> dict[str, Any]:
     return {"apiVersion": labels.API_VERSION, "kind": "Course",
             "metadata": {"name": name, "namespace": namespace},
-            "spec": {"title": harness.COURSE_TITLE, "profile": "bioimage",
+            "spec": {"title": desktops.COURSE_TITLE, "profile": "bioimage",
                      "seats": {"count": 2}, "instructor": {"control": control}}}
 
 
-def endpoint_slice(service: dict[str, Any], session: harness.DesktopSession) -> dict[str, Any]:
+def endpoint_slice(service: dict[str, Any], session: desktops.DesktopSession) -> dict[str, Any]:
     """What the EndpointSlice controller writes for the seat Service's ready pod (the
     Service's labels copied, plus the service name), with the session's ports."""
     meta = service["metadata"]
@@ -161,20 +160,20 @@ def endpoint_slice(service: dict[str, Any], session: harness.DesktopSession) -> 
                       {"name": "agent", "port": session.agent_port, "protocol": "TCP"}]}
 
 
-def set_status(kubectl: kube_helpers.Kubectl, namespace: str, name: str,
+def set_status(kubectl: kit.Kubectl, namespace: str, name: str,
                status: dict[str, Any]) -> None:
     kubectl.run("-n", namespace, "patch", "seat", name, "--subresource=status", "--type=merge",
                 "-p", json.dumps({"status": status}))
 
 
-def _owner(kubectl: kube_helpers.Kubectl, kind: str, namespace: str,
+def _owner(kubectl: kit.Kubectl, kind: str, namespace: str,
            name: str) -> desired.Owner:
     uid = kubectl.get_json("-n", namespace, kind.lower(), name)["metadata"]["uid"]
     return desired.Owner(labels.API_VERSION, kind, name, uid)
 
 
-def register_seats(kubectl: kube_helpers.Kubectl, namespace: str,
-                   session: harness.DesktopSession, control: bool = False,
+def register_seats(kubectl: kit.Kubectl, namespace: str,
+                   session: desktops.DesktopSession, control: bool = False,
                    course_name: str = "bio") -> list[Seat]:
     """Both seats of a course, as the operator and the EndpointSlice controller leave them."""
     doc = course_manifest(course_name, namespace, control)
@@ -190,7 +189,7 @@ def register_seats(kubectl: kube_helpers.Kubectl, namespace: str,
         set_status(kubectl, namespace, name, {"phase": "Running"})
         seat_owner = _owner(kubectl, "Seat", namespace, name)
         token = new_token()
-        credentials = SeatCredentials(harness.FULL_PASSWORD, harness.VIEW_PASSWORD, token)
+        credentials = SeatCredentials(desktops.FULL_PASSWORD, desktops.VIEW_PASSWORD, token)
         kubectl.apply(desired.secret(course, trainee, credentials, seat_owner))
         service = desired.service(course, trainee, seat_owner)
         kubectl.apply(service)
@@ -201,13 +200,13 @@ def register_seats(kubectl: kube_helpers.Kubectl, namespace: str,
 
 def wait_open(gw: Gateway, path: str) -> None:
     """Until the gateway's index has caught up with the cluster and ``path`` opens."""
-    kube_helpers.wait_for(f"the gateway to open {re.sub(r'/[si]/.*', '/<token>', path)}",
+    kit.wait_for(f"the gateway to open {re.sub(r'/[si]/.*', '/<token>', path)}",
                           lambda: gw.get(path)[0] == 200, timeout=30, interval=0.1)
 
 
 @pytest.fixture
-def seats(gateway: Gateway, kubectl: kube_helpers.Kubectl, namespace: str,
-         desktop_session: harness.DesktopSession) -> list[Seat]:
+def seats(gateway: Gateway, kubectl: kit.Kubectl, namespace: str,
+         desktop_session: desktops.DesktopSession) -> list[Seat]:
     """Two seats of course ``bio`` in a fresh namespace, both served by the test desktop."""
     seats = register_seats(kubectl, namespace, desktop_session)
     for found in seats:

@@ -9,7 +9,7 @@ from typing import Any
 
 from PIL import Image
 
-from tests.desktop import harness
+from devcluster import desktops
 
 
 def test_healthz_reports_the_display(desktop_session: Any) -> None:
@@ -31,8 +31,8 @@ def test_idle_time_grows_and_resets_after_input(desktop_session: Any) -> None:
 
 def test_activity_counts_connected_viewers(desktop_session: Any, page: Any) -> None:
     assert desktop_session.agent_json("/activity")["viewers"] == 0
-    page.goto(desktop_session.url(harness.VIEW_PASSWORD))
-    harness.wait_connected(page)
+    page.goto(desktop_session.url(desktops.VIEW_PASSWORD))
+    desktops.wait_connected(page)
     assert desktop_session.agent_json("/activity")["viewers"] == 1
     page.goto("about:blank")
     deadline = time.monotonic() + 10
@@ -49,10 +49,10 @@ def test_thumbnail_is_a_small_png_of_the_screen(desktop_session: Any) -> None:
     image.load()  # decodes every row: a broken PNG fails here
     assert image.size == (320, 200)
     deadline = time.monotonic() + 20  # a session this young may not have drawn XFCE yet
-    while harness.desktop_problems(body) and time.monotonic() < deadline:
+    while desktops.desktop_problems(body) and time.monotonic() < deadline:
         time.sleep(0.2)
         body = desktop_session.agent("/thumbnail.png")[1]
-    assert not harness.desktop_problems(body)
+    assert not desktops.desktop_problems(body)
 
 
 def test_unknown_agent_path_is_404(desktop_session: Any) -> None:

@@ -11,19 +11,19 @@ from typing import Any
 
 import pytest
 
-from tests.desktop import harness
+from devcluster import desktops
 
 
 def test_full_password_shows_the_xfce_desktop(desktop_session: Any, page: Any) -> None:
-    page.goto(desktop_session.url(harness.FULL_PASSWORD))
-    harness.wait_connected(page)
-    problems = harness.desktop_problems_after(page)
+    page.goto(desktop_session.url(desktops.FULL_PASSWORD))
+    desktops.wait_connected(page)
+    problems = desktops.desktop_problems_after(page)
     assert not problems, f"browser canvas is not the desktop: {problems}"
     width, height = page.evaluate(
         "() => { const c = document.querySelector('#noVNC_container canvas');"
         " return [c.width, c.height]; }"
     )
-    assert (width, height) == harness.GEOMETRY
+    assert (width, height) == desktops.GEOMETRY
 
 
 def test_wrong_password_is_refused(desktop_session: Any, page: Any) -> None:
@@ -116,8 +116,8 @@ def test_full_password_keyboard_reaches_the_desktop(
     desktop_session: Any, page: Any, key_probe: KeyProbe
 ) -> None:
     """The control for the view-only test: the same typing with the full password arrives."""
-    page.goto(desktop_session.url(harness.FULL_PASSWORD))
-    harness.wait_connected(page)
+    page.goto(desktop_session.url(desktops.FULL_PASSWORD))
+    desktops.wait_connected(page)
     _type_into_probe(page, key_probe)
     assert key_probe.wait_for("c"), f"keys seen: {key_probe.keys}"
     assert key_probe.keys[:3] == ["a", "r", "c"]
@@ -126,9 +126,9 @@ def test_full_password_keyboard_reaches_the_desktop(
 def test_view_only_password_sees_the_screen_but_keys_do_not_arrive(
     desktop_session: Any, page: Any, key_probe: KeyProbe
 ) -> None:
-    page.goto(desktop_session.url(harness.VIEW_PASSWORD))
-    harness.wait_connected(page)
-    problems = harness.desktop_problems_after(page)
+    page.goto(desktop_session.url(desktops.VIEW_PASSWORD))
+    desktops.wait_connected(page)
+    problems = desktops.desktop_problems_after(page)
     assert not problems, f"view-only canvas is not the desktop: {problems}"
     idle_before = desktop_session.agent_json("/activity")["idle_ms"]
     _type_into_probe(page, key_probe)

@@ -12,8 +12,7 @@ import pytest
 from PIL import Image, ImageStat
 
 from arcdesk.api import labels
-from tests.cluster import kube_helpers
-from tests.desktop import harness
+from devcluster import desktops, kit
 
 if TYPE_CHECKING:
     from tests.desktop.gateway_fixtures import Gateway, Seat
@@ -22,7 +21,7 @@ pytest_plugins = ["tests.desktop.gateway_fixtures"]  # gateway, seats and the cl
 
 
 def wait_desktop_drawn(page: Any) -> None:
-    problems = harness.desktop_problems_after(page, 20, harness.GATEWAY_SCREEN)
+    problems = desktops.desktop_problems_after(page, 20, desktops.GATEWAY_SCREEN)
     assert not problems, f"the canvas behind the gateway is not the desktop: {problems}"
 
 
@@ -33,14 +32,14 @@ def test_trainee_link_leads_to_the_drawn_desktop(gateway: Gateway, seats: list[S
     page.on("websocket", lambda socket: requested.append(socket.url))
     page.goto(f"{gateway.url}/s/{seats[0].token}")
     page.wait_for_url(f"{gateway.url}{seats[0].base}")
-    assert page.locator("h1").inner_text() == harness.COURSE_TITLE
+    assert page.locator("h1").inner_text() == desktops.COURSE_TITLE
     assert seats[0].seat_id in page.locator(".seat").inner_text()
     page.click("#connect")
-    harness.wait_gateway_connected(page)
+    desktops.wait_gateway_connected(page)
     wait_desktop_drawn(page)
     assert page.evaluate("() => document.querySelector('#screen canvas').width") == \
-        harness.GEOMETRY[0]
-    assert not any(harness.FULL_PASSWORD in url for url in requested)
+        desktops.GEOMETRY[0]
+    assert not any(desktops.FULL_PASSWORD in url for url in requested)
     assert any(url.endswith("/websockify") for url in requested)
 
 
@@ -55,12 +54,12 @@ def _thumbnail(page: Any, gateway: Gateway, seat: Seat) -> Image.Image:
 
 def _shown_thumbnail(page: Any) -> Image.Image:
     """The first seat's thumbnail as the instructor's page shows it."""
-    png = harness.canvas_png(page, "li.seat-card canvas.thumb")
+    png = desktops.canvas_png(page, "li.seat-card canvas.thumb")
     return Image.open(io.BytesIO(png)).convert("RGB")
 
 
 @pytest.fixture
-def white_window(desktop_session: harness.DesktopSession) -> Iterator[None]:
+def white_window(desktop_session: desktops.DesktopSession) -> Iterator[None]:
     """A big white window on the trainee's desktop (xev draws a plain white window)."""
     probe = subprocess.Popen(["xev", "-name", "whiteout", "-geometry", "1100x650+90+80"],
                              env=desktop_session.x_env(), stdout=subprocess.DEVNULL,
@@ -79,23 +78,23 @@ def _centre_brightness(image: Image.Image) -> float:
 
 def test_instructor_page_shows_live_thumbnails_and_a_view_only_look(
         gateway: Gateway, seats: list[Seat], page: Any,
-        desktop_session: harness.DesktopSession, request: pytest.FixtureRequest) -> None:
+        desktop_session: desktops.DesktopSession, request: pytest.FixtureRequest) -> None:
     page.goto(f"{gateway.url}/i/{seats[0].instructor_token}")
     page.wait_for_url(f"{gateway.url}{seats[0].course_base}")
     cards = page.locator("li.seat-card")
     assert cards.count() == 2 and page.locator("a.control").count() == 0
-    harness.wait_thumbnails_drawn(page)
+    desktops.wait_thumbnails_drawn(page)
     before = _thumbnail(page, gateway, seats[0])
-    assert not harness.desktop_problems(_png(before))
+    assert not desktops.desktop_problems(_png(before))
     request.getfixturevalue("white_window")
-    kube_helpers.wait_for("a whiter thumbnail once a white window is open", lambda: (
+    kit.wait_for("a whiter thumbnail once a white window is open", lambda: (
         _centre_brightness(_thumbnail(page, gateway, seats[0])) >
         _centre_brightness(before) + 150), timeout=20, interval=1)
-    kube_helpers.wait_for("the page's thumbnail to redraw with the white window", lambda: (
+    kit.wait_for("the page's thumbnail to redraw with the white window", lambda: (
         _centre_brightness(_shown_thumbnail(page)) > _centre_brightness(before) + 150),
         timeout=15, interval=0.5)
     cards.first.locator("a.view").click()
-    harness.wait_gateway_connected(page)
+    desktops.wait_gateway_connected(page)
     assert page.locator("#screen").get_attribute("data-view-only") == "true"
     assert "view only" in page.locator("header").inner_text()
 
@@ -108,7 +107,7 @@ def _png(image: Image.Image) -> bytes:
 
 def test_idle_stopped_desktop_is_woken_from_the_landing_page(
         gateway: Gateway, seats: list[Seat], page: Any,
-        kubectl: kube_helpers.Kubectl) -> None:
+        kubectl: kit.Kubectl) -> None:
     seat = seats[1]
     seat.set_status(kubectl, {"phase": "Stopped", "idleStopped": True})
     page.goto(f"{gateway.url}/s/{seat.token}")
@@ -124,4 +123,4 @@ def test_idle_stopped_desktop_is_woken_from_the_landing_page(
     seat.set_status(kubectl, {"phase": "Running", "idleStopped": False})
     page.wait_for_selector("#connect", timeout=15000)  # the page refreshes itself
     page.click("#connect")
-    harness.wait_gateway_connected(page)
+    desktops.wait_gateway_connected(page)

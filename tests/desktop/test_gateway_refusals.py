@@ -13,8 +13,7 @@ import aiohttp
 
 from arcdesk.api import labels
 from arcdesk.api.credentials import new_token
-from tests.cluster import kube_helpers
-from tests.desktop import harness
+from devcluster import desktops, kit
 
 if TYPE_CHECKING:
     from tests.desktop.gateway_fixtures import Gateway, Seat
@@ -98,7 +97,7 @@ def wait_disconnected(page: Any) -> None:
 
 
 def test_reissued_token_closes_the_open_desktop_and_only_the_new_link_works(
-        gateway: Gateway, seats: list[Seat], kubectl: kube_helpers.Kubectl, page: Any,
+        gateway: Gateway, seats: list[Seat], kubectl: kit.Kubectl, page: Any,
         browser: Any) -> None:
     seat, other = seats
     fresh = new_token()
@@ -117,7 +116,7 @@ def test_reissued_token_closes_the_open_desktop_and_only_the_new_link_works(
 
 
 def test_deleted_seat_closes_its_desktop(gateway: Gateway, seats: list[Seat],
-                                         kubectl: kube_helpers.Kubectl, page: Any) -> None:
+                                         kubectl: kit.Kubectl, page: Any) -> None:
     seat = seats[0]
     connect_in_browser(page, gateway, seat)
     kubectl.run("-n", seat.namespace, "delete", "seat", seat.name, "--wait=false")
@@ -156,10 +155,10 @@ def test_failed_attempts_lock_out_that_client_only(gateway: Gateway, seats: list
 
 
 def test_start_request_needs_the_pages_csrf_token_and_our_origin(
-        gateway: Gateway, seats: list[Seat], kubectl: kube_helpers.Kubectl) -> None:
+        gateway: Gateway, seats: list[Seat], kubectl: kit.Kubectl) -> None:
     seat = seats[0]
     seat.set_status(kubectl, {"phase": "Stopped", "idleStopped": True})
-    kube_helpers.wait_for("the start button", lambda: b'id="start"' in gateway.get(
+    kit.wait_for("the start button", lambda: b'id="start"' in gateway.get(
         seat.base, {**cookie(seat), **client(90)})[1], timeout=15, interval=0.2)
 
     async def scenario(session: aiohttp.ClientSession) -> None:
@@ -177,8 +176,8 @@ def test_start_request_needs_the_pages_csrf_token_and_our_origin(
 
 
 def test_instructor_full_control_only_where_the_course_allows_it(
-        gateway: Gateway, seats: list[Seat], kubectl: kube_helpers.Kubectl, namespace: str,
-        desktop_session: harness.DesktopSession) -> None:
+        gateway: Gateway, seats: list[Seat], kubectl: kit.Kubectl, namespace: str,
+        desktop_session: desktops.DesktopSession) -> None:
     from tests.desktop.gateway_fixtures import register_seats, wait_open
 
     strict = seats[0]
@@ -191,9 +190,9 @@ def test_instructor_full_control_only_where_the_course_allows_it(
         status, body, _ = gateway.get(base + "control/credentials", headers)
         assert status == expected
         if expected == 200:
-            assert json.loads(body) == {"password": harness.FULL_PASSWORD}
+            assert json.loads(body) == {"password": desktops.FULL_PASSWORD}
         view = json.loads(gateway.get(base + "view/credentials", headers)[1])
-        assert view == {"password": harness.VIEW_PASSWORD}
+        assert view == {"password": desktops.VIEW_PASSWORD}
 
 
 def test_logs_never_show_tokens_or_passwords(gateway: Gateway, seats: list[Seat]) -> None:
@@ -204,8 +203,8 @@ def test_logs_never_show_tokens_or_passwords(gateway: Gateway, seats: list[Seat]
     gateway.get(f"/s/{seat.token[:-2]}", client(101))
     log = gateway.log_text()
     assert "/s/<redacted>" in log
-    for secret in (seat.token, seat.token[:-2], seat.instructor_token, harness.FULL_PASSWORD,
-                   harness.VIEW_PASSWORD):
+    for secret in (seat.token, seat.token[:-2], seat.instructor_token, desktops.FULL_PASSWORD,
+                   desktops.VIEW_PASSWORD):
         assert secret not in log
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.desktop import harness
+from devcluster import desktops
 
 LFS_PAYLOAD = bytes(range(256)) * 400  # 100 KiB: stored in LFS, not in git
 MY_TERMINAL = "[Desktop Entry]\nType=Application\nName=My own terminal\nExec=xterm\n"
@@ -71,7 +71,7 @@ def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededHome
     (home / "Desktop" / "arcdesk-terminal.desktop").write_text(MY_TERMINAL)
     states, shots = [], []
     for run in ("first", "second"):
-        with harness.running_session(base / run, home=home, materials=materials) as session:
+        with desktops.running_session(base / run, home=home, materials=materials) as session:
             states.append(session.wait_seeded())
         shots.append(snapshot(home))
     yield SeededHome(home, shots[0], shots[1], (states[0], states[1]))
@@ -91,7 +91,7 @@ def test_materials_are_cloned_with_lfs_content(seeded_home: SeededHome) -> None:
 
 
 def test_seeded_arc_loads_with_arctrl(seeded_home: SeededHome) -> None:
-    arc = seeded_home.home / "ARCs" / harness.COURSE
+    arc = seeded_home.home / "ARCs" / desktops.COURSE
     for part in ("isa.investigation.xlsx", "studies", "assays", "workflows", "runs"):
         assert (arc / part).exists(), f"ARC v2 layout: {part} missing"
     assert (arc / ".git").is_dir(), "the ARC is a git repository"
@@ -105,12 +105,12 @@ def test_seeded_arc_loads_with_arctrl(seeded_home: SeededHome) -> None:
         "print(','.join(p.FirstName for p in a.Contacts))\n"
     )
     result = subprocess.run(
-        [str(harness.desktop_venv() / "bin" / "python"), "-c", check, str(arc),
-         harness.COURSE_TITLE, harness.COURSE],
+        [str(desktops.desktop_venv() / "bin" / "python"), "-c", check, str(arc),
+         desktops.COURSE_TITLE, desktops.COURSE],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == harness.TRAINEE
+    assert result.stdout.strip() == desktops.TRAINEE
 
 
 def test_sample_data_is_seeded(seeded_home: SeededHome) -> None:

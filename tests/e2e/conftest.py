@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.cluster import kube_helpers
+from devcluster import kit
 
 REPO = Path(__file__).resolve().parents[2]
 # The same variable moves the devcluster's state for the launchers (a second cluster).
@@ -36,15 +36,15 @@ RESTRICTED_CONTAINER = {
 
 
 @pytest.fixture(scope="session")
-def kubectl() -> kube_helpers.Kubectl:
-    if not KUBECONFIG.exists() or not kube_helpers.apiserver_ready(KUBECONFIG):
+def kubectl() -> kit.Kubectl:
+    if not KUBECONFIG.exists() or not kit.apiserver_ready(KUBECONFIG):
         pytest.fail(f"the devcluster is not up (no ready API server for {KUBECONFIG}): "
                     "run `make realnode-up`")
-    return kube_helpers.Kubectl(STATE / "bin" / "kubectl", KUBECONFIG)
+    return kit.Kubectl(STATE / "bin" / "kubectl", KUBECONFIG)
 
 
 @pytest.fixture(scope="session")
-def real_node(kubectl: kube_helpers.Kubectl) -> dict:
+def real_node(kubectl: kit.Kubectl) -> dict:
     """The real node's Node object; fails unless it exists and is Ready."""
     found = kubectl.run("get", "node", NODE_NAME, "-o", "json", check=False)
     if found.returncode != 0:
@@ -58,7 +58,7 @@ def real_node(kubectl: kube_helpers.Kubectl) -> dict:
 
 
 @pytest.fixture(scope="session")
-def local_volumes(kubectl: kube_helpers.Kubectl, real_node: dict) -> int:
+def local_volumes(kubectl: kit.Kubectl, real_node: dict) -> int:
     """Unclaimed local volumes on the real node (Retain: each claim uses one up for good)."""
     volumes = kubectl.get_json("pv", "-l", f"arcdesk.dev/devcluster-real-pv={NODE_NAME}")
     free = sum(1 for pv in volumes["items"] if not pv["spec"].get("claimRef"))
@@ -74,8 +74,8 @@ def import_image(builder: list[str]) -> str:
     assert built.returncode == 0, built.stderr
     tarball, name = built.stdout.split()[-2:]
     imported = subprocess.run(
-        [sys.executable, str(REPO / "devcluster" / "node_launcher.py"), "import", tarball, name],
-        capture_output=True, text=True, timeout=900)
+        [sys.executable, "-m", "devcluster.node_launcher", "import", tarball, name],
+        cwd=REPO, capture_output=True, text=True, timeout=900)
     assert imported.returncode == 0, imported.stdout + imported.stderr
     return name
 
@@ -87,7 +87,7 @@ def busybox_image(real_node: dict) -> str:
 
 
 @pytest.fixture
-def namespace(kubectl: kube_helpers.Kubectl) -> Iterator[str]:
+def namespace(kubectl: kit.Kubectl) -> Iterator[str]:
     """A fresh namespace enforcing Pod Security `restricted`, deleted (without waiting) after."""
     name = f"e2e-{secrets.token_hex(4)}"
     kubectl.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {
@@ -100,11 +100,10 @@ def namespace(kubectl: kube_helpers.Kubectl) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Headless Debian Chromium, launched as the desktop tier launches it."""
-    from tests.desktop import harness
 
-    if not Path(harness.CHROMIUM).exists():
-        pytest.fail(f"{harness.CHROMIUM} missing: run `make desktop-deps` (Debian chromium)")
-    with harness.chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+    if not Path(kit.CHROMIUM).exists():
+        pytest.fail(f"{kit.CHROMIUM} missing: run `make desktop-deps` (Debian chromium)")
+    with kit.chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
 
 

@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-from devcluster import demo
-from tests.cluster.kube_helpers import Kubectl, wait_for
-from tests.desktop import harness
+from devcluster import demo, kit
+from devcluster.kit import Kubectl, wait_for
 from tests.e2e.conftest import NODE_NAME
 
 DESKTOP_IMAGE = "localhost/arcdesk/desktop-base:0.1.0"
@@ -75,9 +74,9 @@ def import_demo_image() -> None:
                            capture_output=True, text=True, timeout=1800)
     assert built.returncode == 0, f"building the base desktop image failed:\n{built.stderr}"
     imported = subprocess.run(
-        [sys.executable, str(demo.REPO / "devcluster" / "node_launcher.py"), "import",
+        [sys.executable, "-m", "devcluster.node_launcher", "import",
          *built.stdout.split()[-2:], "--alias", DESKTOP_IMAGE],
-        capture_output=True, text=True, timeout=900)
+        cwd=demo.REPO, capture_output=True, text=True, timeout=900)
     assert imported.returncode == 0, imported.stdout + imported.stderr
 
 
@@ -87,7 +86,7 @@ def demo_stack(kubectl: Kubectl, real_node: dict,
     """Operator + gateway + the demo course (2 seats Ready on the real node) in a fresh
     namespace; everything stopped and deleted after the module."""
     stack = demo.Stack(namespace=f"e2e-story-{secrets.token_hex(3)}",
-                       state=tmp_path_factory.mktemp("stack"), gateway_port=harness.free_port())
+                       state=tmp_path_factory.mktemp("stack"), gateway_port=kit.free_port())
     import_demo_image()
     try:
         stack.check_prerequisites()

@@ -19,8 +19,8 @@ from arcdesk.api import labels
 from arcdesk.api.credentials import SeatCredentials
 from arcdesk.api.model import parse_course, parse_profile
 from arcdesk.build import desired, profiles
-from tests.cluster.kube_helpers import Kubectl, wait_for
-from tests.desktop import harness
+from devcluster import desktops
+from devcluster.kit import Kubectl, wait_for
 from tests.e2e.conftest import NODE_NAME, ON_REAL_NODE, REPO, import_image
 
 VNC_PASSWORD = "vnc-e2e-1"
@@ -117,8 +117,8 @@ def test_chromium_sees_the_desktop_at_the_pod_ip(
     address = ready_pod(kubectl, seat)["status"]["podIP"]
     page.goto(f"http://{address}:{labels.NOVNC_PORT}/vnc.html?autoconnect=true"
               f"&reconnect=false&resize=off&password={VNC_PASSWORD}")
-    harness.wait_connected(page)
-    problems = harness.desktop_problems_after(page)
+    desktops.wait_connected(page)
+    problems = desktops.desktop_problems_after(page)
     assert not problems, f"browser canvas is not the desktop: {problems}"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import urllib.request
 
-from tests.cluster.kube_helpers import Kubectl, wait_for
+from devcluster.kit import Kubectl, wait_for
 from tests.e2e.conftest import NODE_NAME, ON_REAL_NODE, RESTRICTED_CONTAINER
 
 SERVE = ("/bin/busybox mkdir -p /tmp/www && echo \"hello from $POD_NAME\" > /tmp/www/index.html"

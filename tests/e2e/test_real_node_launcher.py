@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.cluster.test_launcher import port_open, processes_using
 
 REPO = Path(__file__).resolve().parents[2]
-LAUNCHER = REPO / "devcluster" / "cluster.py"
+LAUNCHER = ["-m", "devcluster.cluster"]  # run from the repository root
 PORTS = {"ARCDESK_APISERVER_PORT": 17443, "ARCDESK_ETCD_PORT": 23379,
          "ARCDESK_ETCD_PEER_PORT": 23380, "ARCDESK_KCM_PORT": 21257,
          "ARCDESK_SCHEDULER_PORT": 21259, "ARCDESK_KUBELET_HEALTHZ_PORT": 21248}
@@ -25,7 +25,7 @@ BRIDGE, SUBNET = "arcdt0", "10.87.0.0/24"
 
 
 def launcher(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(LAUNCHER), *args], env=env,
+    return subprocess.run([sys.executable, *LAUNCHER, *args], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=300)
 
 

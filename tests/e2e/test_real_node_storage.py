@@ -3,7 +3,7 @@ applies), and the file is still there for the next pod that mounts the claim."""
 
 from __future__ import annotations
 
-from tests.cluster.kube_helpers import Kubectl, wait_for
+from devcluster.kit import Kubectl, wait_for
 from tests.e2e.conftest import NODE_NAME, ON_REAL_NODE, RESTRICTED_CONTAINER
 
 UID = 1000

@@ -17,39 +17,28 @@ import io
 import secrets
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image, ImageChops
 
-from tests.cluster.kube_helpers import wait_for
-from tests.desktop import harness
+from devcluster import desktops, kit
+from devcluster.kit import wait_for
 from tests.e2e.stack import RunningCourse, demo_stack
 
 __all__ = ["demo_stack"]  # the fixture, shared with `make demo`'s launcher
 
 WHITE_SCREEN = r"printf '\e[107m\e[2J'"  # clear the terminal to bright white
 TERMINAL_SHARE = 0.15  # an 80x24 terminal covers ~28% of the 1280x800 desktop
-SCREEN = harness.GATEWAY_SCREEN
+SCREEN = desktops.GATEWAY_SCREEN
 
 
 @pytest.fixture(scope="module")
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Debian's Chromium (never a downloaded one) with a fresh profile; the trainee and the
     instructor cookies live side by side in it, as in one person's browser."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(harness.CHROMIUM).exists():
-        pytest.fail(f"{harness.CHROMIUM} missing: run `make desktop-deps` (Debian chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=harness.CHROMIUM,
-            headless=True, args=harness.CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with kit.chromium(tmp_path_factory.mktemp("chromium-profile")) as browser:
+        yield browser
 
 
 def _channels(png: bytes) -> tuple[Image.Image, Image.Image]:
@@ -75,18 +64,18 @@ def open_desktop(page: Any, link: str) -> None:
     """A trainee's way in: the link, the course page, Connect, the drawn desktop."""
     page.goto(link)
     page.click("#connect")
-    harness.wait_gateway_connected(page)
-    problems = harness.desktop_problems_after(page, 30, SCREEN)
+    desktops.wait_gateway_connected(page)
+    problems = desktops.desktop_problems_after(page, 30, SCREEN)
     assert not problems, f"the canvas behind the trainee link is not the desktop: {problems}"
 
 
 def open_terminal(page: Any) -> None:
     """Ctrl+Alt+T, as on any XFCE desktop; the terminal takes the keyboard."""
-    before = black(harness.canvas_png(page, SCREEN))
+    before = black(desktops.canvas_png(page, SCREEN))
     page.locator(SCREEN).click(position={"x": 1200, "y": 760})  # the wallpaper: keys to noVNC
     page.keyboard.press("Control+Alt+t")
     wait_for("a terminal window on the desktop",
-             lambda: black(harness.canvas_png(page, SCREEN)) > before + TERMINAL_SHARE, timeout=20)
+             lambda: black(desktops.canvas_png(page, SCREEN)) > before + TERMINAL_SHARE, timeout=20)
 
 
 def run_in_terminal(page: Any, command: str) -> None:
@@ -95,7 +84,7 @@ def run_in_terminal(page: Any, command: str) -> None:
 
 def wait_white(page: Any, baseline: float, what: str, selector: str = SCREEN,
                timeout: float = 20) -> None:
-    wait_for(what, lambda: white(harness.canvas_png(page, selector)) > baseline + TERMINAL_SHARE,
+    wait_for(what, lambda: white(desktops.canvas_png(page, selector)) > baseline + TERMINAL_SHARE,
              timeout=timeout, interval=0.5)
 
 
@@ -116,7 +105,7 @@ def test_a_file_written_in_the_desktop_outlives_its_pod(
 
     open_desktop(page, demo_stack.links.trainees[seat])  # same link, a new desktop
     open_terminal(page)
-    baseline = white(harness.canvas_png(page, SCREEN))
+    baseline = white(desktops.canvas_png(page, SCREEN))
     run_in_terminal(page, f"grep -qx {note} ~/story.txt && {WHITE_SCREEN}")
     wait_white(page, baseline, "the new desktop's terminal to find ~/story.txt (white)")
     assert demo_stack.home_file(seat, "story.txt") == f"{note}\n"
@@ -129,17 +118,17 @@ def test_instructor_sees_the_seat_live_and_view_only_ignores_input(
     card = f"li.seat-card[data-seat='{seat}']"
     instructor = chromium.new_page()
     instructor.goto(demo_stack.links.instructor)
-    harness.wait_thumbnails_drawn(instructor)
+    desktops.wait_thumbnails_drawn(instructor)
     assert instructor.locator("li.seat-card").count() == 2
     shown = f"{card} canvas.thumb"
     thumbnail = wait_for("the seat's thumbnail to show its desktop", lambda: (
-        png if not harness.desktop_problems(png := harness.canvas_png(instructor, shown))
+        png if not desktops.desktop_problems(png := desktops.canvas_png(instructor, shown))
         else None), timeout=20, interval=1)
 
     trainee = chromium.new_page()
     open_desktop(trainee, demo_stack.links.trainees[seat])
     open_terminal(trainee)
-    baseline = white(harness.canvas_png(trainee, SCREEN))
+    baseline = white(desktops.canvas_png(trainee, SCREEN))
     run_in_terminal(trainee, WHITE_SCREEN)
     wait_white(trainee, baseline, "the trainee's terminal cleared to white")
     wait_white(instructor, white(thumbnail), "the instructor's thumbnail to show the white "

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -136,12 +135,6 @@ async def client_for(gw: Gateway) -> AsyncIterator[TestClient[Any, Any]]:
     server = TestServer(create_app(gw), host="127.0.0.1", access_log_class=AccessLogger)
     async with TestClient(server) as client:
         yield client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def scrape(gw: Gateway) -> str:

@@ -18,10 +18,10 @@ from arcdesk.gateway import index as idx
 from arcdesk.gateway.access import FORBIDDEN
 from arcdesk.gateway.app import create_metrics_app
 from arcdesk.gateway.server import ServeOptions, running
+from devcluster.kit import free_port
 from tests.unit.gateway_helpers import (
     CourseFixture,
     RecordingStarter,
-    free_port,
     load,
     make_course,
     new_gateway,

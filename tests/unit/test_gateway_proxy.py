@@ -17,10 +17,10 @@ from aiohttp.test_utils import TestClient
 
 from arcdesk.gateway import index as idx
 from arcdesk.gateway.proxy import POLICY_VIOLATION
+from devcluster.kit import free_port
 from tests.unit.gateway_helpers import (
     CourseFixture,
     client_for,
-    free_port,
     load,
     make_course,
     new_gateway,

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from devcluster.kit import CHROMIUM, free_port, listening
 
 FULL_PASSWORD = "trainee-pw-1"
 VIEW_PASSWORD = "watcher-pw-2"
@@ -36,18 +37,12 @@ BIOIMAGE_APPS = [
     {"name": "napari", "exec": "napari", "icon": "applications-graphics"},
     {"name": "ImageJ", "exec": "imagej", "icon": "imagej1"},
 ]
-CHROMIUM = "/usr/bin/chromium"
-# What this machine's closed network needs (see the machine notes): no background fetches.
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 REQUIRED_COMMANDS = (
     "Xvnc", "vncpasswd", "websockify", "xfce4-session", "dbus-run-session", "xprintidle",
     "xwd", "xdotool", "xev", "wmctrl", "git", "git-lfs", "imagej", "java",
 )
 SESSION_MARK = "ARCDESK_SESSION_ID"
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def desktop_venv() -> Path:
@@ -70,18 +65,6 @@ def missing_prerequisites() -> list[str]:
     if not (venv / "share" / "arcdesk-data" / "cell.tif").exists():
         missing.append(f"sample data {venv}/share/arcdesk-data")
     return missing
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 _reserved: dict[int, int] = {}  # display -> fd holding its reservation lock
@@ -372,19 +355,3 @@ def desktop_problems(png: bytes) -> list[str]:
     if colours < 200:
         problems.append(f"only {colours} distinct colours")
     return problems
-
-
-@contextlib.contextmanager
-def chromium(profile_dir: Path) -> Iterator[Any]:
-    """Headless Debian Chromium (never a Playwright-downloaded browser) with a fresh profile,
-    as a Playwright browser context; the 1280x800 desktop fits its viewport unscaled."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000})
-        try:
-            yield context
-        finally:
-            context.close()
