@@ -14,7 +14,7 @@ from typing import Any
 
 from arcdesk.api import conditions, labels, naming
 from arcdesk.api.conditions import Condition
-from arcdesk.api.model import Course
+from arcdesk.api.model import Course, format_time
 from arcdesk.api.schedule import ACTIVE, ENDED, SCHEDULED, SUSPENDED, Plan
 from arcdesk.api.views import SeatView
 from arcdesk.build import desired
@@ -135,7 +135,7 @@ def course_status(facts: CourseFacts, now: datetime, previous: Mapping[str, Any]
 
 
 def _timestamp(when: datetime | None) -> str | None:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when is not None else None
+    return format_time(when) if when is not None else None
 
 
 def _phase(plan: Plan, ready: int, total: int, profile_found: bool) -> str:

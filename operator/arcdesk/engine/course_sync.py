@@ -26,7 +26,7 @@ from arcdesk.engine.course_logic import (
     seat_problems,
     unsettled,
 )
-from arcdesk.engine.seat_logic import Action, Problem, child_action
+from arcdesk.engine.seat_logic import Action, Problem, child_action, name_conflict
 from arcdesk.engine.seat_sync import CLEANUP_RECHECK, Outcome, metadata_only, problem_from
 from arcdesk.engine.state import Context
 from arcdesk.kube import ApiError
@@ -109,8 +109,7 @@ async def _check_taken(ctx: Context, manifest: Manifest, owner: Owner) -> Proble
     found = await ctx.kube.get("Seat", meta["namespace"], meta["name"])
     if found is None or child_action(manifest, object_view(found), owner) is not Action.CONFLICT:
         return None
-    return Problem(conditions.NAME_CONFLICT,
-                   f"Seat {meta['name']} exists and is not this course's; delete or rename it")
+    return name_conflict("Seat", meta["name"], "Course")
 
 
 async def _ensure_course_child(ctx: Context, want: Manifest, owner: Owner,
@@ -128,9 +127,7 @@ async def _ensure_course_child(ctx: Context, want: Manifest, owner: Owner,
             return []  # created meanwhile; the next reconcile checks whose it is
         return [problem_from(error, want["kind"], meta["name"])]
     if action is Action.CONFLICT:
-        return [Problem(conditions.NAME_CONFLICT,
-                        f"{want['kind']} {meta['name']} exists and is not this course's; "
-                        "delete or rename it")]
+        return [name_conflict(want["kind"], meta["name"], "Course")]
     return []
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from arcdesk.api import conditions, labels
 from arcdesk.api.conditions import Condition
-from arcdesk.api.model import Course, Profile, Trainee, parse_time
+from arcdesk.api.model import Course, Profile, Trainee, format_time, parse_time
 from arcdesk.api.schedule import ENDED, SCHEDULED, SUSPENDED, Plan
 from arcdesk.api.views import ObjectView, SeatView
 from arcdesk.build import desired
@@ -47,6 +47,13 @@ class Problem:
     reason: str
     message: str
     retry: bool = True  # retry with backoff; False when a watch event brings the seat back
+
+
+def name_conflict(kind: str, name: str, owner_kind: str) -> Problem:
+    """The one wording of a name taken by an object arcdesk did not make for this owner."""
+    return Problem(conditions.NAME_CONFLICT, (
+        f"{kind} {name} already exists and is not this {owner_kind.lower()}'s; arcdesk never "
+        "takes over objects it did not make: delete or rename it"))
 
 
 def is_subset(want: Any, have: Any) -> bool:
@@ -255,7 +262,7 @@ def seat_status(observed: Observed, generation: int, now: datetime,
 
 
 def _timestamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_time(moment)
 
 
 _UPDATE_MESSAGE = "the desktop runs an older spec; it takes the new one at its next start"

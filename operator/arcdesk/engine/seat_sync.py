@@ -27,6 +27,7 @@ from arcdesk.engine.seat_logic import (
     decide_run,
     desktop_pod,
     home_wait,
+    name_conflict,
     pod_action,
     seat_status,
 )
@@ -181,9 +182,7 @@ class SeatReconcile:
 
     def _settle(self, action: Action, kind: str, name: str) -> bool:
         if action is Action.CONFLICT:
-            self.problems.append(Problem(conditions.NAME_CONFLICT, (
-                f"{kind} {name} already exists and is not this seat's; arcdesk never "
-                "takes over objects it did not make: delete or rename it")))
+            self.problems.append(name_conflict(kind, name, "Seat"))
             return False
         if action is Action.WAIT:
             self.waiting = True

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from arcdesk.api import labels
+from arcdesk.api.model import format_time
 from arcdesk.gateway import index as idx
 from arcdesk.gateway.metrics import GatewayMetrics
 from arcdesk.gateway.records import Key
 from arcdesk.kube import ApiError, Kube
-from arcdesk.kube.client import TIMESTAMP
 
 log = logging.getLogger("arcdesk.gateway")
 
@@ -116,7 +116,7 @@ class SeatStarter:
     async def request_start(self, seat: Key) -> dict[str, Any] | None:
         """Annotate the Seat; returns it as stored, so the page can show progress at once
         (None when it is gone)."""
-        now = datetime.now(UTC).strftime(TIMESTAMP)
+        now = format_time(datetime.now(UTC))
         return await self.api.merge_patch(idx.SEAT, seat.namespace, seat.name, {
             "metadata": {"annotations": {labels.START_REQUESTED: now}}})
 

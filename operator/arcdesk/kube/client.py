@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 
 from arcdesk.api import labels
+from arcdesk.api.model import format_time
 from arcdesk.kube import kinds
 from arcdesk.kube.connection import Connection
 from arcdesk.kube.errors import NO_ANSWER, ApiError, Call, unreachable
@@ -34,7 +35,6 @@ Body = dict[str, Any]
 RequestHook = Callable[[str, int, float], None]  # verb, HTTP status (0: no answer), seconds
 LIST_PAGE = 500
 WATCH_SECONDS = 290  # the server ends each watch; callers resume from the last version
-TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # RFC 3339 as Kubernetes writes it
 
 
 class Kube:
@@ -223,7 +223,7 @@ class Kube:
     async def record_event(self, involved: Mapping[str, str], type_: str, reason: str,
                            message: str) -> None:
         """Post a Kubernetes Event about ``involved``; best effort, failures only logged."""
-        now = datetime.now(UTC).strftime(TIMESTAMP)
+        now = format_time(datetime.now(UTC))
         event = {
             "apiVersion": "v1", "kind": "Event",
             "metadata": {"generateName": f"{involved['name']}.",

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from arcdesk.api.model import parse_duration
+from arcdesk.api.model import format_time, parse_duration
 
 
 class EditError(ValueError):
@@ -24,7 +24,7 @@ class UsageProblem(EditError):
 
 
 def timestamp(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_time(when)
 
 
 def parse_when(text: str) -> datetime:
