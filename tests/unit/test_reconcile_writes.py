@@ -12,8 +12,9 @@ import pytest
 from arcdesk.api import conditions, labels
 from arcdesk.engine.course_sync import reconcile_course
 from arcdesk.engine.seat_logic import SPEC_HASH
-from arcdesk.engine.seat_sync import CLEANUP_RECHECK, Outcome, reconcile_seat
-from arcdesk.engine.state import Context
+from arcdesk.engine.seat_sync import reconcile_seat
+from arcdesk.engine.state import Context, Outcome
+from arcdesk.engine.writes import CLEANUP_RECHECK
 from arcdesk.kube import ApiError
 from tests.unit.fake_cluster import course_body, world
 

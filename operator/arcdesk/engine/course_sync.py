@@ -12,9 +12,10 @@ from typing import Any
 from arcdesk.api import conditions, credentials, labels, naming
 from arcdesk.api.model import Course
 from arcdesk.api.schedule import Plan, plan, seconds_until
-from arcdesk.api.views import CourseView, object_view
+from arcdesk.api.views import CourseView
 from arcdesk.build import desired
 from arcdesk.build.desired import Manifest, Owner
+from arcdesk.engine import writes
 from arcdesk.engine.course_logic import (
     CourseFacts,
     SeatChanges,
@@ -26,10 +27,9 @@ from arcdesk.engine.course_logic import (
     seat_problems,
     unsettled,
 )
-from arcdesk.engine.seat_logic import Action, Problem, child_action, name_conflict
-from arcdesk.engine.seat_sync import CLEANUP_RECHECK, Outcome, metadata_only, problem_from
-from arcdesk.engine.state import Context
-from arcdesk.kube import ApiError
+from arcdesk.engine.seat_logic import Action, Problem, child_action
+from arcdesk.engine.state import Context, Outcome
+from arcdesk.engine.writes import CLEANUP_RECHECK, metadata_only
 
 BOUNDARY_MARGIN = 0.05  # seconds past a schedule boundary, so the plan has surely changed
 
@@ -78,38 +78,15 @@ def _seats_to_revisit(ctx: Context, view: CourseView, schedule: Plan,
 
 
 async def _write_seats(ctx: Context, changes: SeatChanges, owner: Owner) -> list[Problem]:
-    async def create(manifest: Manifest) -> Problem | None:
-        try:
-            await ctx.kube.create(manifest)
-        except ApiError as error:
-            if error.status != 409:
-                return problem_from(error, "Seat", manifest["metadata"]["name"])
-            # Taken: ours (not yet in the index) or someone else's Seat.
-            return await _check_taken(ctx, manifest, owner)
-        return None
-
-    async def update(manifest: Manifest) -> Problem | None:
-        try:
-            await ctx.kube.apply(manifest)
-        except ApiError as error:
-            return problem_from(error, "Seat", manifest["metadata"]["name"])
-        return None
-
-    async def delete(namespace: str, name: str, uid: str) -> Problem | None:
+    async def delete(namespace: str, name: str, uid: str) -> writes.Written:
         await ctx.kube.delete("Seat", namespace, name, uid)
-        return None
+        return writes.Written(exists=False)
 
-    found = await asyncio.gather(*map(create, changes.create), *map(update, changes.update),
-                                 *(delete(s.namespace, s.name, s.uid) for s in changes.delete))
-    return [p for p in found if p is not None]
-
-
-async def _check_taken(ctx: Context, manifest: Manifest, owner: Owner) -> Problem | None:
-    meta = manifest["metadata"]
-    found = await ctx.kube.get("Seat", meta["namespace"], meta["name"])
-    if found is None or child_action(manifest, object_view(found), owner) is not Action.CONFLICT:
-        return None
-    return name_conflict("Seat", meta["name"], "Course")
+    found = await asyncio.gather(
+        *(writes.create(ctx, m, owner) for m in changes.create),
+        *(writes.ensure(ctx, m, None, Action.UPDATE, owner) for m in changes.update),
+        *(delete(s.namespace, s.name, s.uid) for s in changes.delete))
+    return [w.problem for w in found if w.problem is not None]
 
 
 async def _ensure_course_child(ctx: Context, want: Manifest, owner: Owner,
@@ -117,18 +94,9 @@ async def _ensure_course_child(ctx: Context, want: Manifest, owner: Owner,
     meta = want["metadata"]
     view = ctx.child(want["kind"], meta["namespace"], meta["name"])
     action = child_action(want, view, owner, compare_spec=compare_spec)
-    try:
-        if action is Action.CREATE:
-            ctx.remember_created(await ctx.kube.create(want))
-        elif action is Action.UPDATE:
-            await ctx.kube.apply(want if compare_spec else metadata_only(want))
-    except ApiError as error:
-        if error.status == 409:
-            return []  # created meanwhile; the next reconcile checks whose it is
-        return [problem_from(error, want["kind"], meta["name"])]
-    if action is Action.CONFLICT:
-        return [name_conflict(want["kind"], meta["name"], "Course")]
-    return []
+    written = await writes.ensure(ctx, want, view, action, owner,
+                                  None if compare_spec else metadata_only(want))
+    return [written.problem] if written.problem is not None else []
 
 
 async def _ensure_policy(ctx: Context, course: Course, owner: Owner) -> list[Problem]:

@@ -22,8 +22,8 @@ from arcdesk.api import labels, views
 from arcdesk.api.settings import Settings
 from arcdesk.engine import metrics
 from arcdesk.engine.course_sync import reconcile_course
-from arcdesk.engine.seat_sync import Outcome, reconcile_seat
-from arcdesk.engine.state import Caches, Context
+from arcdesk.engine.seat_sync import reconcile_seat
+from arcdesk.engine.state import Caches, Context, Outcome
 from arcdesk.engine.workqueue import Backoff, WorkQueue
 from arcdesk.kube import Kube, connect
 

@@ -302,3 +302,20 @@ def _stopped_message(observed: Observed) -> str:
         after = f" after {timeout} without activity" if timeout else ""
         return f"stopped{after}; opening the link starts it again"
     return "desktop stopped"
+
+
+def pod_age(pod: ObjectView, now: datetime) -> float:
+    """Seconds since the pod was created (0 when it has no creation time yet)."""
+    return (now - parse_time(pod.created)).total_seconds() if pod.created else 0.0
+
+
+def transition_events(before: Mapping[str, Any], after: Mapping[str, Any],
+                      observed: Observed) -> list[tuple[str, str, str]]:
+    """(type, reason, message) of the Events a change of the seat's reason deserves."""
+    if before.get("reason") == after["reason"]:
+        return []
+    if observed.problem is not None:
+        return [("Warning", observed.problem.reason, observed.problem.message)]
+    if observed.decision.idle_stop:
+        return [("Normal", "IdleStopped", str(after["message"]))]
+    return []

@@ -198,6 +198,15 @@ class Models:
         return self._profiles.get((view.name, view.version), lambda: parse_profile(view.body))
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a reconcile tells the work queue."""
+
+    requeue_after: float | None = None
+    failed: bool = False  # back off before the next try
+    follow_up: tuple[tuple[str, str, str], ...] = ()  # more keys to reconcile
+
+
 @dataclass
 class Context:
     """Everything a reconcile needs; the only I/O in it is ``kube``."""
