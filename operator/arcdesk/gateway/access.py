@@ -1,13 +1,18 @@
 """Who may do what: token checks, cookies, rate limiting, same-origin rules.
 
 Every refusal looks the same (403 ``Forbidden``), whatever was wrong, and counts as a
-failed attempt of the client; a client with too many recent failures gets 429 for a while,
-even with a valid token.
+failed attempt of the client. A client's refusals are slowed down once it failed often
+(``ratelimit.FailureLimiter`` says why and how much); a valid token is never refused or
+delayed for anyone's failures, its own included.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import logging
+import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -23,6 +28,9 @@ COURSE_COOKIE = "arcdesk_course"
 REQUEST_HEADER = "X-Arcdesk-Request"  # custom header: cross-site pages cannot send it
 FORBIDDEN = "Forbidden\n"
 TOO_MANY = "Too many failed attempts; try again later.\n"
+REFUSAL_DELAY = web.RequestKey("arcdesk_refusal_delay", float)  # seconds to hold a 403
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger("arcdesk.gateway")
 
 
 @dataclass(frozen=True)
@@ -56,20 +64,39 @@ def client_of(request: web.Request) -> str:
 
 
 def refuse(request: web.Request) -> web.HTTPException:
-    """A failed attempt: count it and answer 403 without saying why."""
+    """A failed attempt: count it, log it (the route, never the token) and answer 403
+    without saying why; ``slow_refusals`` makes the answer wait when the client failed
+    often."""
     gw = gateway(request)
-    gw.limiter.fail(client_of(request))
+    client = client_of(request)
+    request[REFUSAL_DELAY] = gw.limiter.fail(client)
     gw.metrics.auth_failures.inc()
+    log.info("refused %s %s from %s (%d recent failures)", request.method,
+             request.match_info.route.resource.canonical if request.match_info.route.resource
+             else "?", client, gw.limiter.recent(client))
     return web.HTTPForbidden(text=FORBIDDEN)
 
 
-def check_rate(request: web.Request) -> None:
-    gw = gateway(request)
-    client = client_of(request)
-    if gw.limiter.blocked(client):
-        gw.metrics.rate_limited.inc()
-        raise web.HTTPTooManyRequests(text=TOO_MANY,
-                                      headers={"Retry-After": str(gw.limiter.retry_after(client))})
+@web.middleware
+async def slow_refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Hold back a refusal by the delay ``refuse`` set; 429 at once when too many wait."""
+    try:
+        return await handler(request)
+    except web.HTTPForbidden:
+        delay = float(request.get(REFUSAL_DELAY, 0.0))
+        if delay <= 0:
+            raise
+        gw = gateway(request)
+        if not gw.limiter.may_wait():
+            gw.metrics.rate_limited.inc()
+            raise web.HTTPTooManyRequests(
+                text=TOO_MANY, headers={"Retry-After": str(math.ceil(delay))}) from None
+        gw.metrics.slowed.inc()
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            gw.limiter.done_waiting()
+        raise
 
 
 def path_key(request: web.Request, name_field: str) -> Key:
@@ -83,7 +110,6 @@ def path_key(request: web.Request, name_field: str) -> Key:
 
 def seat_access(request: web.Request) -> SeatAccess:
     """The seat in the URL, if the request's seat cookie opens exactly that seat."""
-    check_rate(request)
     key = path_key(request, "seat")
     token = request.cookies.get(SEAT_COOKIE, "")
     gw = gateway(request)
@@ -95,7 +121,6 @@ def seat_access(request: web.Request) -> SeatAccess:
 
 def course_access(request: web.Request) -> CourseAccess:
     """The course in the URL, if the request's instructor cookie opens that course."""
-    check_rate(request)
     key = path_key(request, "course")
     token = request.cookies.get(COURSE_COOKIE, "")
     gw = gateway(request)

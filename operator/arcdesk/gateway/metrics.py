@@ -19,9 +19,12 @@ class GatewayMetrics:
         self.auth_failures = Counter(
             "arcdesk_gateway_auth_failures", "Requests refused for a missing, unknown, revoked "
             "or malformed token.", registry=self.registry)
+        self.slowed = Counter(
+            "arcdesk_gateway_slowed_refusals", "Refusals held back because their client "
+            "failed often (a valid token is never held back).", registry=self.registry)
         self.rate_limited = Counter(
-            "arcdesk_gateway_rate_limited", "Requests refused because the client failed too often.",
-            registry=self.registry)
+            "arcdesk_gateway_rate_limited", "Bad attempts answered 429 at once because too many "
+            "refusals were already held back.", registry=self.registry)
         self.revoked_connections = Counter(
             "arcdesk_gateway_revoked_connections", "Connections closed because their token was "
             "revoked or their seat deleted.", registry=self.registry)

@@ -1,4 +1,4 @@
-"""Failed-attempt limiting per client, and which address counts as the client. Pure."""
+"""Slowing down failed attempts per client, and which address counts as the client. Pure."""
 
 from __future__ import annotations
 
@@ -11,17 +11,30 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class FailureLimiter:
-    """At most ``limit`` failed attempts per client within ``window`` seconds.
+    """Slows bad attempts down; never refuses a valid token.
 
-    A blocked client is refused even with a valid token until its old failures age out.
-    Memory is bounded: beyond ``max_clients`` the least recently failing client is dropped.
+    Why no lockout: a classroom usually reaches the gateway from one NAT address, so
+    locking an address out after its failures would lock the whole class out whenever one
+    trainee mistypes a link, or scripts bad tokens on purpose. Why slowing is enough:
+    links carry 256-bit tokens (``credentials.new_token``); guessing one of 10^4 live
+    tokens at 10^6 tries per second takes about 10^63 years, so the limit does not guard
+    the tokens, it keeps a guessing script from costing CPU, log lines and sockets.
+
+    So a request is checked for a valid token first, and that answer is never delayed.
+    Per address, the first ``free`` failures within ``window`` seconds are refused at
+    once; each further one waits ``base * 2**n`` seconds (capped at ``cap``) before its
+    403. Across all addresses at most ``max_waiting`` refusals wait at once: beyond that a
+    bad attempt gets 429 at once, so waiting refusals cannot pile up sockets. Memory is
+    bounded: beyond ``max_clients`` the least recently failing address is dropped.
     """
 
-    def __init__(self, limit: int = 10, window: float = 60.0, max_clients: int = 100_000,
+    def __init__(self, free: int = 10, window: float = 60.0, base: float = 0.25,
+                 cap: float = 10.0, max_waiting: int = 64, max_clients: int = 100_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.window = window
+        self.free, self.window, self.base, self.cap = free, window, base, cap
+        self.max_waiting = max_waiting
         self.max_clients = max_clients
+        self.waiting = 0  # refusals waiting right now, all addresses
         self._clock = clock
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
 
@@ -37,24 +50,31 @@ class FailureLimiter:
             return None
         return failures
 
-    def blocked(self, client: str) -> bool:
+    def recent(self, client: str) -> int:
+        """Failures of ``client`` within the window."""
         failures = self._recent(client)
-        return failures is not None and len(failures) >= self.limit
+        return len(failures) if failures is not None else 0
 
-    def retry_after(self, client: str) -> int:
-        """Seconds until ``client`` may try again (0 when it is not blocked)."""
-        failures = self._recent(client)
-        if failures is None or len(failures) < self.limit:
-            return 0
-        return max(1, int(failures[-self.limit] + self.window - self._clock()) + 1)
-
-    def fail(self, client: str) -> None:
-        failures = self._recent(client) or deque(maxlen=self.limit)
+    def fail(self, client: str) -> float:
+        """Count a failure of ``client``; seconds its refusal should wait (0: none)."""
+        failures = self._recent(client) or deque(maxlen=self.free + 32)
         failures.append(self._clock())
         self._failures[client] = failures
         self._failures.move_to_end(client)
         while len(self._failures) > self.max_clients:
             self._failures.popitem(last=False)
+        beyond = len(failures) - self.free
+        return 0.0 if beyond <= 0 else min(self.cap, self.base * 2 ** (beyond - 1))
+
+    def may_wait(self) -> bool:
+        """Whether one more refusal may wait (then call ``done_waiting`` after)."""
+        if self.waiting >= self.max_waiting:
+            return False
+        self.waiting += 1
+        return True
+
+    def done_waiting(self) -> None:
+        self.waiting -= 1
 
 
 def parse_networks(values: Sequence[str]) -> tuple[Network, ...]:
