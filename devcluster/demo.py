@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from arcdesk.gateway import novnc
-from devcluster.kit import free_port, wait_for
+from devcluster.kit import free_port, gateway_indexed, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("ARCDESK_DEVCLUSTER_DIR") or REPO / ".devcluster")
@@ -286,18 +286,7 @@ class Stack:
 
     def gateway_indexed(self) -> dict[str, float]:
         """The gateway's arcdesk_gateway_indexed_objects by kind (from its metrics listener)."""
-        url = f"http://127.0.0.1:{self.gateway_metrics_port()}/metrics"
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                text = response.read().decode()
-        except OSError:
-            return {}
-        found = {}
-        for line in text.splitlines():
-            if line.startswith('arcdesk_gateway_indexed_objects{kind="'):
-                kind = line.split('"')[1]
-                found[kind] = float(line.rsplit(" ", 1)[1])
-        return found
+        return gateway_indexed(self.gateway_metrics_port())
 
     def delete_namespace(self, timeout: float = 180) -> None:
         self.kubectl("delete", "namespace", self.namespace, "--ignore-not-found",

@@ -82,6 +82,22 @@ def url_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
         return False
 
 
+def gateway_indexed(metrics_port: int) -> dict[str, float]:
+    """The gateway's arcdesk_gateway_indexed_objects by kind, from its metrics listener
+    (the public /healthz says only ok); empty while nothing answers."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics",
+                                    timeout=5) as response:
+            text = response.read().decode()
+    except OSError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        if line.startswith('arcdesk_gateway_indexed_objects{kind="'):
+            found[line.split('"')[1]] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
 class KubectlError(RuntimeError):
     """kubectl exited non-zero; the message holds the command and its stderr."""
 
