@@ -32,6 +32,14 @@ TOKEN_KEY = "token"
 # Key of the per-course instructor Secret.
 INSTRUCTOR_TOKEN_KEY = "token"
 
+# Values of the COMPONENT label: what part of a course an object is.
+SEAT_COMPONENT = "seat"
+DESKTOP_COMPONENT = "desktop"  # the desktop Pod and its Service
+CREDENTIALS_COMPONENT = "credentials"  # a seat's Secret
+INSTRUCTOR_COMPONENT = "instructor"  # a course's instructor Secret
+HOME_COMPONENT = "home"  # a seat's home PVC
+POLICY_COMPONENT = "network-policy"  # a course's NetworkPolicy
+
 SECRETS_DIR = "/var/run/arcdesk/secrets"
 HOME_DIR = "/home/trainee"
 DESKTOP_UID = 1000
@@ -59,3 +67,8 @@ def seat_labels(course: str, seat_id: str, component: str) -> dict[str, str]:
 def course_selector(course: str) -> str:
     """Label selector matching every object of ``course``."""
     return f"{COURSE}={label_value(course)}"
+
+
+def seats_selector(course: str) -> str:
+    """Label selector matching the Seats of ``course`` (the scale subresource's too)."""
+    return f"{course_selector(course)},{COMPONENT}={SEAT_COMPONENT}"

@@ -52,7 +52,7 @@ def _meta(
 def seat(course: Course, trainee: Trainee, state: str, owner: Owner | None) -> Manifest:
     """The Seat object for ``trainee`` (owner: the Course)."""
     meta = _meta(naming.seat_name(course.name, trainee.id), course.namespace,
-                 labels.seat_labels(course.name, trainee.id, "seat"), owner)
+                 labels.seat_labels(course.name, trainee.id, labels.SEAT_COMPONENT), owner)
     return render("seat.yaml.j2", course=course, trainee=trainee, state=state, **meta)
 
 
@@ -61,14 +61,14 @@ def seat_selector(course: Course, trainee: Trainee) -> dict[str, str]:
     return {
         labels.COURSE: naming.label_value(course.name),
         labels.SEAT: trainee.id,
-        labels.COMPONENT: "desktop",
+        labels.COMPONENT: labels.DESKTOP_COMPONENT,
     }
 
 
 def pod(course: Course, profile: Profile, trainee: Trainee, owner: Owner | None) -> Manifest:
     """The desktop Pod (owner: the Seat); admitted under Pod Security ``restricted``."""
     meta = _meta(naming.seat_name(course.name, trainee.id), course.namespace,
-                 labels.seat_labels(course.name, trainee.id, "desktop"), owner)
+                 labels.seat_labels(course.name, trainee.id, labels.DESKTOP_COMPONENT), owner)
     return render(
         "pod.yaml.j2",
         course=course,
@@ -117,7 +117,7 @@ def _desktop_env(course: Course, profile: Profile, trainee: Trainee) -> list[dic
 def service(course: Course, trainee: Trainee, owner: Owner | None) -> Manifest:
     """The seat's Service: stable address of websockify and the session agent."""
     meta = _meta(naming.seat_name(course.name, trainee.id), course.namespace,
-                 labels.seat_labels(course.name, trainee.id, "desktop"), owner)
+                 labels.seat_labels(course.name, trainee.id, labels.DESKTOP_COMPONENT), owner)
     return render("service.yaml.j2", selector=seat_selector(course, trainee),
                   novnc_port=labels.NOVNC_PORT, agent_port=labels.AGENT_PORT, **meta)
 
@@ -128,7 +128,7 @@ def secret(
 ) -> Manifest:
     """The seat's Secret: VNC password, view-only password and trainee token."""
     meta = _meta(naming.seat_name(course.name, trainee.id), course.namespace,
-                 labels.seat_labels(course.name, trainee.id, "credentials"), owner,
+                 labels.seat_labels(course.name, trainee.id, labels.CREDENTIALS_COMPONENT), owner,
                  **{labels.SECRET_GENERATION: str(generation)})
     return render("secret.yaml.j2", data=credentials.as_secret_data(), **meta)
 
@@ -136,7 +136,7 @@ def secret(
 def instructor_secret(course: Course, token: str, owner: Owner | None) -> Manifest:
     """The course's instructor token Secret (owner: the Course)."""
     meta = _meta(naming.instructor_secret_name(course.name), course.namespace,
-                 labels.common_labels(course.name, "instructor"), owner)
+                 labels.common_labels(course.name, labels.INSTRUCTOR_COMPONENT), owner)
     return render("secret.yaml.j2", data={labels.INSTRUCTOR_TOKEN_KEY: token}, **meta)
 
 
@@ -144,18 +144,18 @@ def home_claim(course: Course, trainee: Trainee, seat_owner: Owner | None) -> Ma
     """The home PVC; ownerless under ``reclaimPolicy: Retain`` so deletion never reaches it."""
     owner = seat_owner if course.reclaim_policy == "Delete" else None
     meta = _meta(naming.home_claim_name(course.name, trainee.id), course.namespace,
-                 labels.seat_labels(course.name, trainee.id, "home"), owner)
+                 labels.seat_labels(course.name, trainee.id, labels.HOME_COMPONENT), owner)
     return render("pvc.yaml.j2", course=course, **meta)
 
 
 def network_policy(course: Course, settings: Settings, owner: Owner | None) -> Manifest:
     """One policy per course: ingress only from the gateway, egress to DNS and internet."""
     meta = _meta(naming.course_policy_name(course.name), course.namespace,
-                 labels.common_labels(course.name, "network-policy"), owner)
+                 labels.common_labels(course.name, labels.POLICY_COMPONENT), owner)
     return render(
         "networkpolicy.yaml.j2",
         desktop_selector={labels.COURSE: naming.label_value(course.name),
-                          labels.COMPONENT: "desktop"},
+                          labels.COMPONENT: labels.DESKTOP_COMPONENT},
         gateway_namespace=settings.gateway_namespace,
         gateway_selector=settings.gateway_selector,
         blocked_ipv4=list(settings.blocked_ipv4),

@@ -46,7 +46,7 @@ def load_courses(path: Path, namespace: str | None, default: str) -> list[dict[s
 
 def seats_of(cluster: Cluster, name: str, namespace: str | None = None) -> list[dict[str, Any]]:
     """The course's Seats (by label, checked against spec.course)."""
-    selector = f"{labels.course_selector(name)},{labels.COMPONENT}=seat"
+    selector = labels.seats_selector(name)
     return [s for s in cluster.list(SEAT, namespace, selector)
             if (s.get("spec") or {}).get("course") == name]
 
@@ -98,7 +98,7 @@ def delete(cluster: Cluster, name: str) -> int:
     policy = ((course.get("spec") or {}).get("storage") or {}).get("reclaimPolicy", "Retain")
     if policy != "Retain":
         return 0
-    selector = f"{labels.course_selector(name)},{labels.COMPONENT}=home"
+    selector = f"{labels.course_selector(name)},{labels.COMPONENT}={labels.HOME_COMPONENT}"
     return len(cluster.list(CLAIM, selector=selector))
 
 

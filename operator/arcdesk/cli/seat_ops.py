@@ -36,7 +36,7 @@ def _token(secret: Mapping[str, Any], key: str) -> str | None:
 
 def _tokens(cluster: Cluster, course: str) -> dict[str, str]:
     """Trainee tokens by Secret (= Seat) name."""
-    selector = f"{labels.course_selector(course)},{labels.COMPONENT}=credentials"
+    selector = f"{labels.course_selector(course)},{labels.COMPONENT}={labels.CREDENTIALS_COMPONENT}"
     found = {}
     for secret in cluster.list(SECRET, selector=selector):
         token = _token(secret, labels.TOKEN_KEY)

@@ -125,7 +125,7 @@ def course_status(facts: CourseFacts, now: datetime, previous: Mapping[str, Any]
     return {
         "phase": phase,
         "observedGeneration": course.generation,
-        "selector": f"{labels.course_selector(course.name)},{labels.COMPONENT}=seat",
+        "selector": labels.seats_selector(course.name),
         "nextTransition": _timestamp(plan.next_transition),
         "seats": {"desired": total, "ready": ready, "summary": f"{ready}/{total}"},
         "conditions": conditions.merge(previous.get("conditions"),

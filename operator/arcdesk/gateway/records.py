@@ -15,8 +15,8 @@ from typing import Any
 from arcdesk.api import labels
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
-CREDENTIALS_COMPONENT = "credentials"
-INSTRUCTOR_COMPONENT = "instructor"
+CREDENTIALS_COMPONENT = labels.CREDENTIALS_COMPONENT
+INSTRUCTOR_COMPONENT = labels.INSTRUCTOR_COMPONENT
 NOVNC_PORT_NAME = "novnc"
 AGENT_PORT_NAME = "agent"
 

@@ -37,10 +37,11 @@ class Resource:
 RESOURCES = (
     Resource(idx.COURSE),
     Resource(idx.SEAT),
-    Resource(idx.SECRET, f"{_MANAGED},{labels.COMPONENT} in (credentials,instructor)"),
+    Resource(idx.SECRET, f"{_MANAGED},{labels.COMPONENT} in "
+             f"({labels.CREDENTIALS_COMPONENT},{labels.INSTRUCTOR_COMPONENT})"),
     # The EndpointSlice controller copies the seat Service's labels onto its slices.
     Resource(idx.ENDPOINT_SLICE,
-             f"{_MANAGED},{labels.COMPONENT}=desktop,kubernetes.io/service-name"),
+             f"{_MANAGED},{labels.COMPONENT}={labels.DESKTOP_COMPONENT},kubernetes.io/service-name"),
 )
 GONE = 410  # the resourceVersion is too old: list again
 BACKOFF_MAX = 30.0
