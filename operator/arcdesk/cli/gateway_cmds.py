@@ -34,12 +34,15 @@ def _config(trusted_proxy: list[str], address_map: list[str], novnc_dir: Path) -
 
 @app.command()
 def run(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = ServeOptions.host,
+    port: Annotated[int, typer.Option(
+        help="Port to listen on.", min=1, max=65535)] = ServeOptions.port,
     metrics_host: Annotated[str, typer.Option(
-        help="Address of the /metrics listener (Prometheus must reach it).")] = "0.0.0.0",
+        help="Address of the /metrics listener (Prometheus must reach it).",
+    )] = ServeOptions.metrics_host,
     metrics_port: Annotated[int, typer.Option(
-        help="Port of /metrics, apart from trainee traffic (0: off).", min=0, max=65535)] = 9090,
+        help="Port of /metrics, apart from trainee traffic (0: off).", min=0, max=65535,
+    )] = ServeOptions.metrics_port,
     namespace: Annotated[
         str | None, typer.Option("--namespace", "-n", help="Serve the courses of one namespace.")
     ] = None,

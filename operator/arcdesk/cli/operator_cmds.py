@@ -21,13 +21,14 @@ def run(
     )] = None,
     all_namespaces: Annotated[bool, typer.Option(
         "--all-namespaces", "-A", help="Serve every namespace.")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Concurrent reconciles.")] = 8,
+    workers: Annotated[int, typer.Option(min=1, help="Concurrent reconciles.")] = Options.workers,
     api_concurrency: Annotated[int, typer.Option(
-        min=1, help="Concurrent requests to the API server.")] = 16,
+        min=1, help="Concurrent requests to the API server.")] = Options.api_concurrency,
     resync: Annotated[float, typer.Option(
-        min=5, help="Seconds between safety-net re-checks of every object.")] = 300.0,
+        min=5, help="Seconds between safety-net re-checks of every object.",
+    )] = Options.resync_seconds,
     probe_port: Annotated[int, typer.Option(
-        min=0, max=65535, help="Port of /healthz and /metrics (0: off).")] = 8080,
+        min=0, max=65535, help="Port of /healthz and /metrics (0: off).")] = Options.probe_port,
     probe_host: Annotated[str, typer.Option(
         help="Address of /healthz and /metrics (in a pod the kubelet must reach it).",
     )] = Options.probe_host,
