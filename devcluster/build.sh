@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the devcluster binaries from Go modules into a cache outside the clone:
 #   ~/.cache/arcdesk/devcluster/<k8s-version>/bin/
-#     hyperkube (+ symlinks etcd, kube-apiserver, ... kubectl), kwok, helm
+#     hyperkube (+ symlinks etcd, kube-apiserver, ... kubectl), kwok, helm, registry
 # Idempotent: each binary is rebuilt only when its version (or, for hyperkube,
 # the hash of the wrapper module files) changes. Prints the cache bin dir last.
 set -euo pipefail
@@ -104,4 +104,5 @@ build_hyperkube
 write_kwok_stages
 go_install kwok sigs.k8s.io/kwok/cmd/kwok "${KWOK_VERSION}"
 go_install helm helm.sh/helm/v3/cmd/helm "${HELM_VERSION}"
+go_install registry github.com/distribution/distribution/v3/cmd/registry "${REGISTRY_VERSION}"
 echo "${bin_dir}"

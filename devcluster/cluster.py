@@ -27,6 +27,7 @@ from devcluster.checks import (
     wait_until,
 )
 from devcluster.components import Layout
+from devcluster.kit import url_ok
 from devcluster.pki import ensure_pki
 
 START_ORDER: list[tuple[str, Callable[[Layout], list[str]]]] = [
@@ -35,9 +36,11 @@ START_ORDER: list[tuple[str, Callable[[Layout], list[str]]]] = [
     ("kube-controller-manager", components.controller_manager_command),
     ("kube-scheduler", components.scheduler_command),
     ("kwok", components.kwok_command),
+    ("registry", components.registry_command),
 ]
 LINKED_TOOLS = ("kubectl", "helm", "kwok")
-REQUIRED_FILES = ("etcd", "kube-apiserver", "kubectl", "kwok", "helm", "kwok-stages.yaml")
+REQUIRED_FILES = ("etcd", "kube-apiserver", "kubectl", "kwok", "helm", "registry",
+                  "kwok-stages.yaml")
 
 
 def kwok_nodes_ready(layout: Layout, expected: int) -> bool:
@@ -91,6 +94,8 @@ def start_missing_components(layout: Layout) -> None:
             wait_until("etcd /health", lambda: etcd_healthy(layout), 60, log)
         elif name == "kube-apiserver":
             wait_until("kube-apiserver /readyz", lambda: apiserver_ready(layout), 120, log)
+        elif name == "registry":
+            wait_until("registry /v2/", lambda: url_ok(f"{layout.registry_url}/v2/"), 30, log)
 
 
 def up(layout: Layout) -> None:

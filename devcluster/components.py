@@ -41,6 +41,8 @@ class Layout:
     etcd_peer_port: int
     controller_manager_port: int
     scheduler_port: int
+    registry_port: int
+    registry_data: Path
 
     @classmethod
     def from_environment(cls) -> Layout:
@@ -57,6 +59,8 @@ class Layout:
             etcd_peer_port=int(env("ARCDESK_ETCD_PEER_PORT") or 12380),
             controller_manager_port=int(env("ARCDESK_KCM_PORT") or 10257),
             scheduler_port=int(env("ARCDESK_SCHEDULER_PORT") or 10259),
+            registry_port=int(env("ARCDESK_REGISTRY_PORT") or 5000),
+            registry_data=Path(env("ARCDESK_REGISTRY_DIR") or cache / "registry"),
         )
 
     @property
@@ -79,6 +83,15 @@ class Layout:
     def server_url(self) -> str:
         return f"https://127.0.0.1:{self.apiserver_port}"
 
+    @property
+    def registry_url(self) -> str:
+        return f"http://127.0.0.1:{self.registry_port}"
+
+    @property
+    def registry_host(self) -> str:
+        """The registry as image references name it: 127.0.0.1:<port>/arcdesk/..."""
+        return f"127.0.0.1:{self.registry_port}"
+
     def binary(self, name: str) -> Path:
         return self.bin_cache / name
 
@@ -87,7 +100,7 @@ class Layout:
 
     def ports(self) -> list[int]:
         return [self.apiserver_port, self.etcd_client_port, self.etcd_peer_port,
-                self.controller_manager_port, self.scheduler_port]
+                self.controller_manager_port, self.scheduler_port, self.registry_port]
 
 
 def kubeconfig_document(layout: Layout, client_stem: str) -> str:
@@ -218,3 +231,23 @@ def kwok_command(layout: Layout) -> list[str]:
         "--node-lease-duration-seconds=40",
         f"--cidr={POD_CIDR}", "--node-ip=10.255.0.1",
     ]
+
+
+def registry_config(layout: Layout) -> Path:
+    """The CNCF distribution registry on loopback, plain HTTP, blobs and manifests on disk in
+    the cache (outside the clone, so pushed images survive `down` and a fresh clone)."""
+    layout.registry_data.mkdir(parents=True, exist_ok=True)
+    path = layout.state / "kubeconfigs" / "registry-config.json"
+    path.write_text(json.dumps({
+        "version": "0.1",
+        "log": {"level": "warn", "accesslog": {"disabled": True}},
+        "storage": {"filesystem": {"rootdirectory": str(layout.registry_data)},
+                    "delete": {"enabled": True}},
+        "http": {"addr": layout.registry_host, "secret": "devcluster-loopback-only",
+                 "debug": {"addr": ""}},
+    }))
+    return path
+
+
+def registry_command(layout: Layout) -> list[str]:
+    return [str(layout.binary("registry")), "serve", str(registry_config(layout))]

@@ -59,6 +59,9 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   BinaryName = "/usr/sbin/runc"
   SystemdCgroup = false
 
+[{cri}.registry]
+  config_path = "{node.registry_hosts_dir}"
+
 [{cri}.cni]
   bin_dir = "{CNI_BIN_DIR}"
   conf_dir = "{node.cni_conf_dir}"
@@ -140,11 +143,28 @@ def ensure_kubelet_certificates(node: NodeLayout) -> None:
         f"subjectAltName=DNS:{node.name},IP:{node.node_ip}"])
 
 
+def registry_hosts_toml(registry_host: str) -> str:
+    """The devcluster registry speaks plain HTTP on loopback: pull and resolve from it as is."""
+    return f"""server = "http://{registry_host}"
+
+[host."http://{registry_host}"]
+  capabilities = ["pull", "resolve"]
+"""
+
+
+def write_registry_hosts(node: NodeLayout) -> None:
+    host = node.cluster.registry_host
+    directory = node.registry_hosts_dir / host
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "hosts.toml").write_text(registry_hosts_toml(host))
+
+
 def write_configs(node: NodeLayout) -> None:
     node.state.mkdir(parents=True, exist_ok=True)
     node.cni_conf_dir.mkdir(parents=True, exist_ok=True)
     ensure_kubelet_certificates(node)
     node.containerd_config.write_text(containerd_toml(node))
+    write_registry_hosts(node)
     (node.cni_conf_dir / "10-arcdesk.conflist").write_text(
         json.dumps(cni_conflist(node), indent=2) + "\n")
     node.kubelet_config.write_text(json.dumps(kubelet_configuration(node), indent=2) + "\n")

@@ -69,6 +69,11 @@ class NodeLayout:
         return self.state / "containerd.toml"
 
     @property
+    def registry_hosts_dir(self) -> Path:
+        """containerd's config_path: one <host>/hosts.toml per registry it pulls from."""
+        return self.state / "certs.d"
+
+    @property
     def cni_conf_dir(self) -> Path:
         return self.state / "cni"
 

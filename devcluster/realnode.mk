@@ -29,12 +29,13 @@ realnode-status:  ## containerd and kubelet pids/RSS, node readiness
 # (no daemon, --isolation chroot), cached in ~/.cache/arcdesk/images/ by a content key.
 PROFILE ?= base
 IMAGE_TAG ?= 0.1.0
-IMAGE_APT := buildah debootstrap
+IMAGE_APT := buildah debootstrap skopeo
 
-.PHONY: image-deps image image-import test-e2e
+.PHONY: image-deps image image-import image-push test-e2e
 
-image-deps:  ## buildah and debootstrap (installed once)
-	@command -v buildah >/dev/null && command -v debootstrap >/dev/null || { apt-get update -q \
+image-deps:  ## buildah, debootstrap and skopeo (installed once)
+	@command -v buildah >/dev/null && command -v debootstrap >/dev/null \
+		&& command -v skopeo >/dev/null || { apt-get update -q \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(IMAGE_APT); }
 
 image: image-deps  ## build the desktop image PROFILE=base|arc|bioimage (cached by content)
@@ -44,6 +45,10 @@ image-import: image realnode-up  ## build PROFILE and import it into the real no
 	@set -e; built="$$($(REALNODE_PYTHON) images/build/desktop_image.py $(PROFILE))"; \
 	$(REALNODE_PYTHON) -m devcluster.node_launcher import $$built \
 		--alias localhost/arcdesk/desktop-$(PROFILE):$(IMAGE_TAG)
+
+image-push: image cluster-up  ## build PROFILE and push it to the devcluster registry; prints its digest reference
+	@set -e; built="$$($(REALNODE_PYTHON) images/build/desktop_image.py $(PROFILE))"; \
+	$(REALNODE_PYTHON) -m devcluster.registry push "$$(echo "$$built" | cut -f1)" arcdesk/desktop-$(PROFILE):$(IMAGE_TAG)
 
 test-e2e: setup desktop-deps realnode-up image-deps  ## real node: real pods, the base desktop image (tests/e2e)
 	$(PYTEST) tests/e2e -q

@@ -86,6 +86,19 @@ def busybox_image(real_node: dict) -> str:
     return import_image([sys.executable, str(REPO / "images" / "build" / "busybox_image.py")])
 
 
+@pytest.fixture(scope="session")
+def pushed_busybox(real_node: dict) -> str:
+    """Debian's static busybox pushed to the devcluster registry: its digest reference."""
+    built = subprocess.run([sys.executable, str(REPO / "images" / "build" / "busybox_image.py")],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    pushed = subprocess.run(
+        [sys.executable, "-m", "devcluster.registry", "push", built.stdout.split()[0],
+         "arcdesk/busybox:e2e"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert pushed.returncode == 0, pushed.stderr
+    return pushed.stdout.strip()
+
+
 @pytest.fixture
 def namespace(kubectl: kit.Kubectl) -> Iterator[str]:
     """A fresh namespace enforcing Pod Security `restricted`, deleted (without waiting) after."""

@@ -13,14 +13,14 @@ SERVE = ("/bin/busybox mkdir -p /tmp/www && echo \"hello from $POD_NAME\" > /tmp
          " && exec /bin/busybox httpd -f -v -p 8080 -h /tmp/www")
 
 
-def web_pod(name: str, image: str) -> dict:
+def web_pod(name: str, image: str, pull_policy: str = "Never") -> dict:
     return {
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
         "spec": {
             **ON_REAL_NODE, "automountServiceAccountToken": False,
             "securityContext": {"runAsUser": 65534, "runAsGroup": 65534},
             "containers": [{
-                "name": "web", "image": image, "imagePullPolicy": "Never",
+                "name": "web", "image": image, "imagePullPolicy": pull_policy,
                 "command": ["/bin/busybox", "sh", "-c", SERVE],
                 "env": [{"name": "POD_NAME", "valueFrom": {
                     "fieldRef": {"fieldPath": "metadata.name"}}}],
