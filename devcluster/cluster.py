@@ -87,6 +87,9 @@ def start_missing_components(layout: Layout) -> None:
         if name == "kube-apiserver" and apiserver_ready(layout):
             raise DevclusterError(f"port {layout.apiserver_port} already serves an API "
                                   "server we did not start; set ARCDESK_APISERVER_PORT")
+        if name == "registry" and processes.port_in_use(layout.registry_port):
+            raise DevclusterError(f"port {layout.registry_port} is taken by a process we did "
+                                  "not start; set ARCDESK_REGISTRY_PORT")
         pid = processes.start(name, make_command(layout), layout.logs, layout.pids)
         say(f"started {name} (pid {pid})")
         log = str(layout.logs / f"{name}.log")

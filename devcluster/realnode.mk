@@ -38,7 +38,7 @@ image-deps:  ## buildah, debootstrap and skopeo (installed once)
 		&& command -v skopeo >/dev/null || { apt-get update -q \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(IMAGE_APT); }
 
-image: image-deps  ## build the desktop image PROFILE=base|arc|bioimage (cached by content)
+image: image-deps  ## build the image PROFILE=base|arc|bioimage|operator (cached by content)
 	$(REALNODE_PYTHON) images/build/desktop_image.py $(PROFILE)
 
 image-import: image realnode-up  ## build PROFILE and import it into the real node as :$(IMAGE_TAG) too
@@ -46,9 +46,12 @@ image-import: image realnode-up  ## build PROFILE and import it into the real no
 	$(REALNODE_PYTHON) -m devcluster.node_launcher import $$built \
 		--alias localhost/arcdesk/desktop-$(PROFILE):$(IMAGE_TAG)
 
-image-push: image cluster-up  ## build PROFILE and push it to the devcluster registry; prints its digest reference
+# PROFILE=operator builds images/operator/Dockerfile (the operator/gateway image) the same way.
+image-push: image cluster-up  ## build PROFILE and push it to the devcluster registry as :$(IMAGE_TAG); prints its digest reference
 	@set -e; built="$$($(REALNODE_PYTHON) images/build/desktop_image.py $(PROFILE))"; \
-	$(REALNODE_PYTHON) -m devcluster.registry push "$$(echo "$$built" | cut -f1)" arcdesk/desktop-$(PROFILE):$(IMAGE_TAG)
+	repository="$$(echo "$$built" | cut -f2 | sed 's|^localhost/||; s|:[^:]*$$||')"; \
+	$(REALNODE_PYTHON) -m devcluster.registry push "$$(echo "$$built" | cut -f1)" \
+		"$$repository:$(IMAGE_TAG)"
 
 test-e2e: setup desktop-deps realnode-up image-deps  ## real node: real pods, the base desktop image (tests/e2e)
 	$(PYTEST) tests/e2e -q

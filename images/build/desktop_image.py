@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Build a desktop image (profile base, arc or bioimage) with buildah, without a daemon.
+"""Build a desktop image (profile base, arc or bioimage), or the operator/gateway image, with
+buildah, without a daemon.
 
     python3 images/build/desktop_image.py PROFILE    # prints "<tarball>\t<image name>"
+    python3 images/build/desktop_image.py operator   # images/operator/Dockerfile, the same way
 
 Steps: the debootstrap base (base.sh) is added to buildah's own storage as the image(s) the
 Dockerfile starts FROM; `buildah build --isolation chroot --target PROFILE` builds
@@ -28,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 DOCKERFILE = REPO / "images" / "desktop" / "Dockerfile"
 PROFILES = ("base", "arc", "bioimage")
+OPERATOR_DOCKERFILE = REPO / "images" / "operator" / "Dockerfile"
 REGISTRY = "localhost/arcdesk"
 BASE_IMAGE = f"{REGISTRY}/debian:bookworm"
 
@@ -158,34 +161,40 @@ def egress_trust_mounts() -> list[str]:
             "--volume=/etc/ssl/certs/ca-certificates.crt:/run/arcdesk-build/ca.pem:ro"]
 
 
-def build(profile: str) -> tuple[Path, str]:
-    if profile not in PROFILES:
-        raise SystemExit(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
-    if not DOCKERFILE.exists():
-        raise SystemExit(f"{DOCKERFILE} does not exist yet")
+def recipe(image: str) -> tuple[str, Path, list[str]]:
+    """(archive stem, Dockerfile, extra build flags) of a desktop profile or "operator"."""
+    if image == "operator":
+        return "operator", OPERATOR_DOCKERFILE, []
+    if image not in PROFILES:
+        raise SystemExit(f"unknown image {image!r}; one of {', '.join(PROFILES)}, operator")
+    return f"desktop-{image}", DOCKERFILE, [f"--target={image}"]
+
+
+def build(image: str) -> tuple[Path, str]:
+    stem, dockerfile, target = recipe(image)
     base_tarball = Path(subprocess.run([str(HERE / "base.sh")], check=True,
                                        stdout=subprocess.PIPE, text=True).stdout.split()[-1])
-    key = content_key(DOCKERFILE, base_tarball, profile)
-    name = f"{REGISTRY}/desktop-{profile}:{key}"
-    tarball = cache_dir() / f"desktop-{profile}-{key}.tar"
+    key = content_key(dockerfile, base_tarball, image)
+    name = f"{REGISTRY}/{stem}:{key}"
+    tarball = cache_dir() / f"{stem}-{key}.tar"
     if tarball.exists():
         return tarball, name
-    base = ensure_base(base_tarball, base_references(DOCKERFILE))
-    build_args = [f"--build-arg={arg}={base}" for arg in base_arguments(DOCKERFILE)]
-    buildah("build", "--isolation=chroot", "--pull-never", "--layers", f"--target={profile}",
-            *build_args, *egress_trust_mounts(), f"--file={DOCKERFILE}", f"--tag={name}",
+    base = ensure_base(base_tarball, base_references(dockerfile))
+    build_args = [f"--build-arg={arg}={base}" for arg in base_arguments(dockerfile)]
+    buildah("build", "--isolation=chroot", "--pull-never", "--layers", *target,
+            *build_args, *egress_trust_mounts(), f"--file={dockerfile}", f"--tag={name}",
             str(REPO), quiet=False)
     partial = tarball.with_suffix(".partial")
     buildah("push", "--quiet", "--disable-compression", name, f"oci-archive:{partial}:{name}")
     partial.rename(tarball)
-    forget_older_builds(profile, tarball, name)
+    forget_older_builds(stem, tarball, name)
     return tarball, name
 
 
-def forget_older_builds(profile: str, tarball: Path, name: str) -> None:
-    """One archive and one tagged image per profile: each is most of a gigabyte. (buildah's
+def forget_older_builds(stem: str, tarball: Path, name: str) -> None:
+    """One archive and one tagged image per image: each is most of a gigabyte. (buildah's
     untagged layer cache stays, so a rebuild after an edit reuses the unchanged steps.)"""
-    for stale in cache_dir().glob(f"desktop-{profile}-*.tar"):
+    for stale in cache_dir().glob(f"{stem}-[0-9a-f]*.tar"):
         if stale != tarball:
             stale.unlink()
     repository = name.rsplit(":", 1)[0]

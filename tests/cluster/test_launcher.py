@@ -17,7 +17,7 @@ from devcluster import kit
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHER = ["-m", "devcluster.cluster"]  # run from the repository root
 PORT_VARIABLES = ("ARCDESK_APISERVER_PORT", "ARCDESK_ETCD_PORT", "ARCDESK_ETCD_PEER_PORT",
-                  "ARCDESK_KCM_PORT", "ARCDESK_SCHEDULER_PORT")
+                  "ARCDESK_KCM_PORT", "ARCDESK_SCHEDULER_PORT", "ARCDESK_REGISTRY_PORT")
 
 
 def launcher(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -48,7 +48,9 @@ def test_second_cluster_up_is_idempotent_and_down_frees_everything(tmp_path: Pat
     state = tmp_path / "devcluster"
     ports = dict(zip(PORT_VARIABLES, kit.free_ports(len(PORT_VARIABLES)), strict=True))
     env = {**os.environ, "ARCDESK_DEVCLUSTER_DIR": str(state),
-           "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"), **{k: str(v) for k, v in ports.items()}}
+           "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"),
+           "ARCDESK_REGISTRY_DIR": str(tmp_path / "registry"),
+           **{k: str(v) for k, v in ports.items()}}
     left_over = tmp_path / "etcd" / "member" / "from-a-deleted-clone"
     left_over.parent.mkdir(parents=True)
     left_over.write_text("stale")
