@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 LAUNCHER = ["-m", "devcluster.cluster"]  # run from the repository root
 PORTS = {"ARCDESK_APISERVER_PORT": 17443, "ARCDESK_ETCD_PORT": 23379,
          "ARCDESK_ETCD_PEER_PORT": 23380, "ARCDESK_KCM_PORT": 21257,
-         "ARCDESK_SCHEDULER_PORT": 21259, "ARCDESK_KUBELET_HEALTHZ_PORT": 21248}
+         "ARCDESK_SCHEDULER_PORT": 21259, "ARCDESK_KUBELET_HEALTHZ_PORT": 21248,
+         "ARCDESK_REGISTRY_PORT": 25000}
 BRIDGE, SUBNET = "arcdt0", "10.87.0.0/24"
 
 
@@ -50,7 +51,8 @@ def leftovers(state: Path) -> dict[str, object]:
 def test_second_cluster_with_real_node_up_and_down_leaves_nothing(tmp_path: Path) -> None:
     state = tmp_path / "devcluster"
     env = {**os.environ, "ARCDESK_DEVCLUSTER_DIR": str(state),
-           "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"), "ARCDESK_REALNODE_BRIDGE": BRIDGE,
+           "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"), "ARCDESK_REGISTRY_DIR": str(tmp_path / "registry"),
+           "ARCDESK_REALNODE_BRIDGE": BRIDGE,
            "ARCDESK_REALNODE_SUBNET": SUBNET, **{k: str(v) for k, v in PORTS.items()}}
     try:
         up = launcher(env, "up", "--real-node")
