@@ -51,9 +51,10 @@ def leftovers(state: Path) -> dict[str, object]:
 def test_second_cluster_with_real_node_up_and_down_leaves_nothing(tmp_path: Path) -> None:
     state = tmp_path / "devcluster"
     env = {**os.environ, "ARCDESK_DEVCLUSTER_DIR": str(state),
-           "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"), "ARCDESK_REGISTRY_DIR": str(tmp_path / "registry"),
-           "ARCDESK_REALNODE_BRIDGE": BRIDGE,
-           "ARCDESK_REALNODE_SUBNET": SUBNET, **{k: str(v) for k, v in PORTS.items()}}
+           "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"),
+           "ARCDESK_REGISTRY_DIR": str(tmp_path / "registry"),
+           "ARCDESK_REALNODE_BRIDGE": BRIDGE, "ARCDESK_REALNODE_SUBNET": SUBNET,
+           **{k: str(v) for k, v in PORTS.items()}}
     try:
         up = launcher(env, "up", "--real-node")
         assert up.returncode == 0, up.stdout + up.stderr
