@@ -21,7 +21,16 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from devcluster import checks, node_config, node_network, node_runtime, node_storage, processes
+from devcluster import (
+    checks,
+    kit,
+    node_config,
+    node_network,
+    node_runtime,
+    node_services,
+    node_storage,
+    processes,
+)
 from devcluster.components import Layout
 from devcluster.node_layout import CNI_BIN_DIR, PAUSE_IMAGE, NodeLayout
 
@@ -29,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 PAUSE_BUILDER = REPO / "images" / "pause" / "build.py"
 DEBIAN_PACKAGES = {"/usr/bin/containerd": "containerd", "/usr/sbin/runc": "runc",
                    str(CNI_BIN_DIR / "bridge"): "containernetworking-plugins",
-                   "/usr/sbin/iptables": "iptables"}
+                   "/usr/sbin/iptables": "iptables", "/usr/bin/socat": "socat"}
 
 
 def say(message: str) -> None:
@@ -106,6 +115,34 @@ def import_into_node(node: NodeLayout, image: list[str], aliases: list[str]) -> 
         say(f"{name} already present")
 
 
+def start_if_stopped(node: NodeLayout, name: str, command: list[str]) -> None:
+    if not processes.running_pid(node.cluster.pids, name):
+        pid = processes.start(name, command, node.cluster.logs, node.cluster.pids)
+        say(f"started {name} (pid {pid})")
+
+
+def start_services(node: NodeLayout) -> None:
+    """The relay to the API server, kube-proxy, and the `kubernetes` Service's endpoints."""
+    node_services.write_kube_proxy_config(node)
+    start_if_stopped(node, "socat", node_services.relay_command(node))
+    start_if_stopped(node, "kube-proxy", node_services.kube_proxy_command(node))
+    node_services.publish_apiserver_endpoints(node, checks.kubectl(node.cluster))
+    healthz = f"http://127.0.0.1:{node.kube_proxy_healthz_port}/healthz"
+    checks.wait_until("kube-proxy synced", lambda: kit.url_ok(healthz), 60,
+                       str(node.cluster.logs / "kube-proxy.log"))
+    checks.wait_until(f"API server relay on {node.node_ip}",
+                       lambda: kit.listening(node.cluster.apiserver_port, node.node_ip), 20,
+                       str(node.cluster.logs / "socat.log"))
+
+
+def stop_services(node: NodeLayout) -> None:
+    for name in ("kube-proxy", "socat"):
+        if processes.stop(node.cluster.pids, name):
+            say(f"stopped {name}")
+    if node.services:
+        node_services.clean_rules(node)
+
+
 def up(node: NodeLayout) -> None:
     started, wall_clock = time.monotonic(), time.time()
     check_prerequisites(node)
@@ -122,6 +159,8 @@ def up(node: NodeLayout) -> None:
         say(f"started kubelet (pid {pid})")
     checks.wait_until(f"node {node.name} Ready", lambda: node_ready(node, wall_clock), 120,
                        str(node.cluster.logs / "kubelet.log"))
+    if node.services:
+        start_services(node)
     made = node_storage.ensure_local_volumes(node, checks.kubectl(node.cluster))
     if made:
         say(f"created {made} local PersistentVolumes ({node_storage.STORAGE_CLASS})")
@@ -130,6 +169,7 @@ def up(node: NodeLayout) -> None:
 
 
 def down(node: NodeLayout, wipe: bool) -> None:
+    stop_services(node)
     if processes.stop(node.cluster.pids, "kubelet"):
         say("stopped kubelet")
     if node_runtime.containerd_ready(node):
@@ -150,7 +190,7 @@ def down(node: NodeLayout, wipe: bool) -> None:
 
 
 def status(node: NodeLayout) -> int:
-    for name in ("containerd", "kubelet"):
+    for name in ("containerd", "kubelet", *(("kube-proxy", "socat") if node.services else ())):
         pid = processes.running_pid(node.cluster.pids, name)
         rss = processes.rss_bytes(pid) / 2**20 if pid else 0
         print(f"{name:<24} {pid or '-':>8} {rss:>8.0f}")

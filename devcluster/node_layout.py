@@ -34,6 +34,9 @@ class NodeLayout:
     run_dir: Path  # sockets and runtime state: tmpfs, short paths (sun_path is 108 bytes)
     data_dir: Path  # containerd's content store and snapshots: outside the clone
     cgroup_root: str  # pods' cgroups: two kubelets must never share (they reap "orphans")
+    services: bool  # kube-proxy and the API server relay (one real node per machine)
+    kube_proxy_healthz_port: int
+    kube_proxy_metrics_port: int
 
     @classmethod
     def from_environment(cls, cluster: Layout) -> NodeLayout:
@@ -49,6 +52,9 @@ class NodeLayout:
             run_dir=Path(f"/run/arcdesk-{digest}"),
             data_dir=cluster.bin_cache.parent.parent.parent / "realnode" / digest,
             cgroup_root=f"/arcdesk-{digest}",
+            services=(env("ARCDESK_REALNODE_SERVICES") or "on") != "off",
+            kube_proxy_healthz_port=int(env("ARCDESK_KUBE_PROXY_HEALTHZ_PORT") or 10256),
+            kube_proxy_metrics_port=int(env("ARCDESK_KUBE_PROXY_METRICS_PORT") or 10249),
         )
 
     @property
@@ -92,6 +98,14 @@ class NodeLayout:
         return self.state / "kubelet.kubeconfig"
 
     @property
+    def kube_proxy_config(self) -> Path:
+        return self.state / "kube-proxy-config.json"
+
+    @property
+    def kube_proxy_kubeconfig(self) -> Path:
+        return self.state / "kube-proxy.kubeconfig"
+
+    @property
     def pki_stem(self) -> str:
         return f"kubelet-{self.name}"
 
@@ -107,4 +121,5 @@ class NodeLayout:
         return [Path(mount) / self.cgroup_root.lstrip("/") for mount in hierarchies]
 
     def ports(self) -> list[int]:
-        return [self.kubelet_port, self.kubelet_healthz_port]
+        proxy = [self.kube_proxy_healthz_port, self.kube_proxy_metrics_port]
+        return [self.kubelet_port, self.kubelet_healthz_port, *(proxy if self.services else [])]

@@ -28,6 +28,9 @@ def ensure_bridge(node: NodeLayout) -> None:
         run("ip", "link", "add", node.bridge, "type", "bridge")
     run("ip", "addr", "replace", f"{node.node_ip}/{node.subnet.prefixlen}", "dev", node.bridge)
     run("ip", "link", "set", node.bridge, "up")
+    # Route what arrives on this bridge alone (a pod calling a ClusterIP is DNATed to another
+    # pod and routed back out); the host's ip_forward stays as it is, the fence drops the rest.
+    run("sysctl", "-q", "-w", f"net.ipv4.conf.{node.bridge}.forwarding=1")
 
 
 def ensure_fence(node: NodeLayout) -> None:

@@ -2,9 +2,9 @@
 # images. Included by the top-level Makefile; targets run from the repository root.
 
 REALNODE_PYTHON ?= python3
-REALNODE_APT := containerd runc containernetworking-plugins iptables busybox-static
+REALNODE_APT := containerd runc containernetworking-plugins iptables busybox-static socat
 REALNODE_FILES := /usr/bin/containerd /usr/sbin/runc /usr/lib/cni/bridge /usr/sbin/iptables \
-	/bin/busybox
+	/bin/busybox /usr/bin/socat
 
 .PHONY: realnode-deps realnode-tools realnode-up realnode-down realnode-status
 

@@ -54,6 +54,7 @@ def test_second_cluster_with_real_node_up_and_down_leaves_nothing(tmp_path: Path
            "ARCDESK_ETCD_DIR": str(tmp_path / "etcd"),
            "ARCDESK_REGISTRY_DIR": str(tmp_path / "registry"),
            "ARCDESK_REALNODE_BRIDGE": BRIDGE, "ARCDESK_REALNODE_SUBNET": SUBNET,
+           "ARCDESK_REALNODE_SERVICES": "off",  # kube-proxy: the shared real node's
            **{k: str(v) for k, v in PORTS.items()}}
     try:
         up = launcher(env, "up", "--real-node")
