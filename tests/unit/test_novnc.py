@@ -99,3 +99,11 @@ def test_unpack_replaces_an_older_folder_whole(tmp_path: Path) -> None:
     novnc.unpack(_tarball({"package/core/rfb.js": b"new"}), dest)
     assert sorted(p.name for p in (dest / "core").iterdir()) == ["rfb.js"]
     assert novnc.installed(dest)
+
+
+def test_unpacked_files_are_readable_by_a_gateway_running_as_another_user(
+        tmp_path: Path) -> None:
+    dest = tmp_path / "novnc"
+    novnc.unpack(_tarball({"package/core/rfb.js": b"x"}), dest)
+    for path in (dest, dest / "core", dest / "core" / "rfb.js"):
+        assert path.stat().st_mode & 0o005 in (0o004, 0o005), f"{path} not world-readable"

@@ -43,7 +43,11 @@ helm.sh/chart: {{ include "arcdesk.chart" .root }}
 {{- end -}}
 
 {{- define "arcdesk.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "arcdesk.desktopTag" -}}

@@ -100,6 +100,7 @@ def unpack(data: bytes, dest: Path) -> None:
                 with source, target.open("wb") as out:
                     shutil.copyfileobj(source, out)
         (staging / ".integrity").write_text(INTEGRITY + "\n")
+        staging.chmod(0o755)  # mkdtemp makes it 0700: a gateway running as another user reads it
         if dest.exists():
             shutil.rmtree(dest)
         staging.rename(dest)
