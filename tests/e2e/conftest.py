@@ -99,6 +99,19 @@ def pushed_busybox(real_node: dict) -> str:
     return pushed.stdout.strip()
 
 
+@pytest.fixture(scope="session")
+def pushed_operator(real_node: dict) -> str:
+    """The operator/gateway image (images/operator), built and pushed: its digest reference."""
+    built = subprocess.run([sys.executable, str(REPO / "images" / "build" / "desktop_image.py"),
+                            "operator"], capture_output=True, text=True, timeout=1800)
+    assert built.returncode == 0, built.stderr[-3000:]
+    pushed = subprocess.run(
+        [sys.executable, "-m", "devcluster.registry", "push", built.stdout.split()[-2],
+         "arcdesk/operator:e2e"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert pushed.returncode == 0, pushed.stderr
+    return pushed.stdout.strip()
+
+
 @pytest.fixture
 def namespace(kubectl: kit.Kubectl) -> Iterator[str]:
     """A fresh namespace enforcing Pod Security `restricted`, deleted (without waiting) after."""
