@@ -13,7 +13,7 @@ from devcluster.node_layout import (
     TAINT_KEY,
     NodeLayout,
 )
-from devcluster.pki import make_leaf, subject
+from devcluster.pki import make_client, make_leaf, subject
 
 
 def containerd_toml(node: NodeLayout) -> str:
@@ -131,11 +131,8 @@ def node_labels(node: NodeLayout) -> str:
 def ensure_kubelet_certificates(node: NodeLayout) -> None:
     """Client (system:node:<name>) and serving certificates, signed by the devcluster CA."""
     pki = node.cluster.pki
-    make_leaf(pki, "ca", f"{node.pki_stem}-client",
-              subject(f"system:node:{node.name}", ("system:nodes",)), [
-                  "basicConstraints=CA:FALSE",
-                  "keyUsage=critical,digitalSignature,keyEncipherment",
-                  "extendedKeyUsage=clientAuth"])
+    make_client(pki, "ca", f"{node.pki_stem}-client", f"system:node:{node.name}",
+                ("system:nodes",))
     make_leaf(pki, "ca", node.pki_stem, subject(f"system:node:{node.name}"), [
         "basicConstraints=CA:FALSE",
         "keyUsage=critical,digitalSignature,keyEncipherment",

@@ -83,12 +83,15 @@ def node_ready(node: NodeLayout, since: float = 0) -> bool:
     return False
 
 
+def start_if_stopped(node: NodeLayout, name: str, command: list[str]) -> None:
+    if not processes.running_pid(node.cluster.pids, name):
+        pid = processes.start(name, command, node.cluster.logs, node.cluster.pids)
+        say(f"started {name} (pid {pid})")
+
+
 def start_containerd(node: NodeLayout) -> None:
-    if not processes.running_pid(node.cluster.pids, "containerd"):
-        node.run_dir.mkdir(parents=True, exist_ok=True)
-        pid = processes.start("containerd", node_runtime.containerd_command(node),
-                              node.cluster.logs, node.cluster.pids)
-        say(f"started containerd (pid {pid})")
+    node.run_dir.mkdir(parents=True, exist_ok=True)
+    start_if_stopped(node, "containerd", node_runtime.containerd_command(node))
     checks.wait_until("containerd", lambda: node_runtime.containerd_ready(node), 60,
                        str(node.cluster.logs / "containerd.log"))
 
@@ -113,12 +116,6 @@ def import_into_node(node: NodeLayout, image: list[str], aliases: list[str]) -> 
         say(f"imported {name} in {time.monotonic() - started:.1f}s")
     else:
         say(f"{name} already present")
-
-
-def start_if_stopped(node: NodeLayout, name: str, command: list[str]) -> None:
-    if not processes.running_pid(node.cluster.pids, name):
-        pid = processes.start(name, command, node.cluster.logs, node.cluster.pids)
-        say(f"started {name} (pid {pid})")
 
 
 def start_services(node: NodeLayout) -> None:
@@ -153,10 +150,7 @@ def up(node: NodeLayout) -> None:
     ensure_pause_image(node)
     if processes.running_pid(node.cluster.pids, "kubelet"):
         wall_clock = 0  # a running kubelet posts status only when it changes
-    else:
-        pid = processes.start("kubelet", kubelet_command(node), node.cluster.logs,
-                              node.cluster.pids)
-        say(f"started kubelet (pid {pid})")
+    start_if_stopped(node, "kubelet", kubelet_command(node))
     checks.wait_until(f"node {node.name} Ready", lambda: node_ready(node, wall_clock), 120,
                        str(node.cluster.logs / "kubelet.log"))
     if node.services:

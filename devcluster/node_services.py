@@ -18,7 +18,7 @@ import subprocess
 from devcluster import components
 from devcluster.kit import Kubectl
 from devcluster.node_layout import NodeLayout
-from devcluster.pki import make_leaf, subject
+from devcluster.pki import make_client
 
 FIELD_MANAGER = "arcdesk-devcluster"
 KUBE_PROXY_USER = "system:kube-proxy"  # bound to system:node-proxier by the default RBAC
@@ -86,10 +86,7 @@ def publish_apiserver_endpoints(node: NodeLayout, kubectl: Kubectl) -> None:
 
 def write_kube_proxy_config(node: NodeLayout) -> None:
     pki = node.cluster.pki
-    make_leaf(pki, "ca", "kube-proxy", subject(KUBE_PROXY_USER), [
-        "basicConstraints=CA:FALSE",
-        "keyUsage=critical,digitalSignature,keyEncipherment",
-        "extendedKeyUsage=clientAuth"])
+    make_client(pki, "ca", "kube-proxy", KUBE_PROXY_USER)
     node.kube_proxy_kubeconfig.write_text(
         components.kubeconfig_document(node.cluster, "kube-proxy"))
     node.kube_proxy_kubeconfig.chmod(0o600)

@@ -80,6 +80,17 @@ def make_leaf(pki: Path, ca: str, stem: str, subj: str, extensions: list[str]) -
                 "-out", str(pki / f"{stem}.crt"))
 
 
+CLIENT_EXTENSIONS = ["basicConstraints=CA:FALSE",
+                     "keyUsage=critical,digitalSignature,keyEncipherment",
+                     "extendedKeyUsage=clientAuth"]
+
+
+def make_client(pki: Path, ca: str, stem: str, user: str,
+                groups: tuple[str, ...] = ()) -> None:
+    """A client certificate: user name (CN) and groups (O), signed by ``ca``."""
+    make_leaf(pki, ca, stem, subject(user, groups), CLIENT_EXTENSIONS)
+
+
 def make_service_account_keys(pki: Path) -> None:
     if (pki / "sa.pub").exists():
         return
@@ -101,9 +112,5 @@ def ensure_pki(pki: Path) -> None:
     ])
     for client in CLIENTS:
         ca = "front-proxy-ca" if client.stem == "front-proxy-client" else "ca"
-        make_leaf(pki, ca, client.stem, subject(client.user, client.groups), [
-            "basicConstraints=CA:FALSE",
-            "keyUsage=critical,digitalSignature,keyEncipherment",
-            "extendedKeyUsage=clientAuth",
-        ])
+        make_client(pki, ca, client.stem, client.user, client.groups)
     make_service_account_keys(pki)

@@ -42,7 +42,11 @@ class Helm:
 def helm(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Helm:
     if not HELM.exists():
         pytest.fail(f"no helm at {HELM}: run `make cluster-up` (it installs helm and kubectl)")
-    home = tmp_path_factory.mktemp("helm")  # keep the user's helm config and cache untouched
+    return isolated_helm(kubeconfig, tmp_path_factory.mktemp("helm"))
+
+
+def isolated_helm(kubeconfig: Path, home: Path) -> Helm:
+    """Helm with its cache, config and data under ``home``: the user's stay untouched."""
     env = {**os.environ, **{f"HELM_{kind}_HOME": str(home / kind.lower())
                             for kind in ("CACHE", "CONFIG", "DATA")}}
     return Helm(kubeconfig, env)

@@ -4,7 +4,6 @@ under Pod Security `restricted`; the gateway answers at its NodePort on the node
 
 from __future__ import annotations
 
-import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from devcluster.kit import Kubectl, wait_for
-from tests.cluster.chart_helpers import CHART, HELM, Helm
+from tests.cluster.chart_helpers import CHART, HELM, isolated_helm
 from tests.e2e.conftest import KUBECONFIG, NODE_NAME, REPO
 
 VALUES = REPO / "devcluster" / "values-realnode.yaml"
@@ -22,9 +21,7 @@ VALUES = REPO / "devcluster" / "values-realnode.yaml"
 def release(namespace: str, pushed_operator: str, tmp_path: Path) -> Iterator[str]:
     if not HELM.exists():
         pytest.fail(f"no helm at {HELM}: run `make cluster-up` (it installs helm and kubectl)")
-    env = {**os.environ, **{f"HELM_{kind}_HOME": str(tmp_path / kind.lower())
-                            for kind in ("CACHE", "CONFIG", "DATA")}}
-    helm = Helm(KUBECONFIG, env)
+    helm = isolated_helm(KUBECONFIG, tmp_path)
     digest = pushed_operator.split("@")[1]
     helm.run("install", "arcdesk", str(CHART), "-n", namespace, "-f", str(VALUES),
              "--set", f"image.digest={digest}", "--set", "desktops.defaultProfiles=false",
