@@ -18,6 +18,7 @@ from arcdesk.gateway import index as idx
 from arcdesk.gateway.access import FORBIDDEN
 from arcdesk.gateway.app import create_metrics_app
 from arcdesk.gateway.server import ServeOptions, running
+from arcdesk.gateway.state import GatewayConfig
 from devcluster.kit import free_port
 from tests.unit.gateway_helpers import (
     CourseFixture,
@@ -81,6 +82,21 @@ def test_cookie_is_secure_when_the_gateway_is_reached_by_name() -> None:
         assert "Secure" in response.headers["Set-Cookie"]
 
     run_with(gateway_with(course), scenario)
+
+
+def test_plain_http_gateway_sets_cookies_a_browser_keeps_on_an_http_page() -> None:
+    course = make_course()
+    gw = new_gateway(GatewayConfig(plain_http=True))
+    load(gw.index, course)
+
+    async def scenario(client: Client) -> None:
+        response = await client.get(f"/s/{course.seats[0].token}",
+                                    headers={"Host": "10.85.0.1:30080"})
+        assert response.status == 200
+        cookie = response.headers["Set-Cookie"]
+        assert "Secure" not in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+    run_with(gw, scenario)
 
 
 def test_seat_a_token_never_opens_seat_b() -> None:

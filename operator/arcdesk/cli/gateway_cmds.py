@@ -21,7 +21,8 @@ app = typer.Typer(name="gateway", help="The gateway: the only door into the desk
                   no_args_is_help=True)
 
 
-def _config(trusted_proxy: list[str], address_map: list[str], novnc_dir: Path) -> GatewayConfig:
+def _config(trusted_proxy: list[str], address_map: list[str], novnc_dir: Path,
+            plain_http: bool) -> GatewayConfig:
     try:
         networks = parse_networks(trusted_proxy)
     except ValueError as error:
@@ -29,7 +30,8 @@ def _config(trusted_proxy: list[str], address_map: list[str], novnc_dir: Path) -
     mapping = dict(item.split("=", 1) for item in address_map if "=" in item)
     if len(mapping) != len(address_map):
         raise fail("--address-map takes FROM=TO", 2)
-    return GatewayConfig(novnc_dir=novnc_dir, trusted_proxies=networks, address_map=mapping)
+    return GatewayConfig(novnc_dir=novnc_dir, trusted_proxies=networks, address_map=mapping,
+                         plain_http=plain_http)
 
 
 @app.command()
@@ -65,6 +67,10 @@ def run(
     novnc_dir: Annotated[
         Path, typer.Option(help="noVNC files (`arcdesk gateway install-novnc` puts them here).")
     ] = NOVNC_DIR,
+    plain_http: Annotated[bool, typer.Option(
+        help="Trainees reach this gateway over plain HTTP on a network you trust (a lab, a "
+             "devcluster): session cookies without Secure, which browsers drop from http:// "
+             "pages. Loopback addresses never need it.")] = False,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
 ) -> None:
     """Watch Seats and their Secrets and serve /s/<token>, /i/<token> and noVNC on --port,
@@ -74,7 +80,7 @@ def run(
     if metrics_port == port:
         raise fail("--metrics-port must differ from --port: /metrics stays off the public port",
                    2)
-    config = _config(trusted_proxy or [], address_map or [], novnc_dir)
+    config = _config(trusted_proxy or [], address_map or [], novnc_dir, plain_http)
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = ServeOptions(host=host, port=port, metrics_host=metrics_host,

@@ -169,8 +169,11 @@ def _loopback(host: str) -> bool:
 
 
 def secure_cookies(request: web.Request) -> bool:
-    """Secure cookies, except for plain HTTP to a loopback address (a local demo)."""
-    return request.scheme == "https" or not _loopback(request.host)
+    """Secure cookies, except over plain HTTP to a loopback address (a local demo) or to a
+    gateway its admin runs on plain HTTP (``--plain-http``: a lab network they trust)."""
+    if request.scheme == "https":
+        return True
+    return not (_loopback(request.host) or gateway(request).config.plain_http)
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str,

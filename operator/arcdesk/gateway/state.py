@@ -33,6 +33,9 @@ class GatewayConfig:
     failure_limit: int = 10
     failure_window: float = 60.0
     thumbnail_max_age: float = 3.0
+    # Cookies without Secure on plain HTTP (browsers drop Secure cookies from http:// pages):
+    # for a gateway reached over a network its admin trusts, never across the internet.
+    plain_http: bool = False
     # EndpointSlice address -> address to dial. Only for a development cluster without a pod
     # network, whose API server refuses loopback endpoints: real clusters leave it empty.
     address_map: Mapping[str, str] = field(default_factory=dict)
