@@ -1,43 +1,51 @@
-"""`make demo`: the operator and the gateway as background processes, a DesktopProfile for
-the locally built image, a two-seat course on the devcluster's real node, and its links.
+"""`make demo`: arcdesk installed with Helm as an admin installs it — the operator and the
+gateway as pods on the devcluster's real node, pulled by digest from the devcluster registry —
+then a DesktopProfile for the base desktop (by digest too), a two-seat course, and its links
+through the gateway pod's NodePort.
 
-    .venv/bin/python -m devcluster.demo up       # after realnode-up and image-import
-    .venv/bin/python -m devcluster.demo status   # RSS and CPU of every component
-    .venv/bin/python -m devcluster.demo down     # course namespace, gateway, operator gone
+    .venv/bin/python -m devcluster.demo up       # after realnode-up
+    .venv/bin/python -m devcluster.demo status   # the pods; RSS and CPU of every component
+    .venv/bin/python -m devcluster.demo down     # course, release and namespace gone
 
-`up` is idempotent: processes still running from an earlier `up` are kept. Pids and logs
-live in .devcluster/demo/. tests/e2e/stack.py runs the same :class:`Stack` with its own
-namespace, state directory and ports.
+`up` is idempotent (`helm upgrade --install`; unchanged images are pushed as a manifest).
+tests/e2e/stack.py runs the same :class:`Stack` in a namespace and NodePort of its own, so
+`make demo` and the e2e tier install the same thing.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from arcdesk.gateway import novnc
-from devcluster.kit import free_port, gateway_indexed, wait_for
+from devcluster import registry
+from devcluster.checks import DevclusterError
+from devcluster.components import Layout
+from devcluster.kit import gateway_indexed, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("ARCDESK_DEVCLUSTER_DIR") or REPO / ".devcluster")
 ARCDESK = Path(sys.executable).parent / "arcdesk"
 NAMESPACE = "arcdesk-demo"
-GATEWAY_PORT = int(os.environ.get("DEMO_GATEWAY_PORT", "8000"))
+RELEASE = "arcdesk"
+# NodePort through kube-proxy (not hostPort): the Service is what an admin exposes anywhere.
+NODE_PORT = int(os.environ.get("DEMO_NODE_PORT", "30080"))
+CHART = REPO / "charts" / "arcdesk"
+VALUES = REPO / "devcluster" / "values-realnode.yaml"
+BUILDER = REPO / "images" / "build" / "desktop_image.py"
 PROFILE_FILE = REPO / "examples" / "profile-demo.yaml"
 COURSE_FILE = REPO / "examples" / "course-demo.yaml"
+IMAGE_TAG = "0.1.0"
 
 
 class DemoError(Exception):
@@ -62,73 +70,30 @@ def http_status(url: str) -> int:
         return 0
 
 
-@dataclass
-class Background:
-    """A process started in its own session (it outlives `make`), pid and log in ``state``."""
+@dataclass(frozen=True)
+class Images:
+    """Digest references in the devcluster registry (<registry>/<repository>@sha256:...)."""
 
-    name: str
-    state: Path
-
-    @property
-    def pid_file(self) -> Path:
-        return self.state / f"{self.name}.pid"
-
-    @property
-    def log(self) -> Path:
-        return self.state / f"{self.name}.log"
-
-    def pid(self) -> int | None:
-        """The pid of our process while it runs (a recycled pid has another start time)."""
-        try:
-            pid, started = (int(n) for n in self.pid_file.read_text().split())
-        except (OSError, ValueError):
-            return None
-        return pid if _start_time(pid) == started else None
-
-    def start(self, argv: list[str], env: dict[str, str]) -> int:
-        self.state.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as out, open(os.devnull, "rb") as devnull:
-            process = subprocess.Popen(argv, env=env, stdin=devnull, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-        self.pid_file.write_text(f"{process.pid} {_start_time(process.pid)}\n")
-        return process.pid
-
-    def exited(self) -> str | None:
-        """None while running, else the log's tail."""
-        if self.pid() is not None:
-            return None
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-30:])
-
-    def stop(self, timeout: float = 15) -> bool:
-        pid = self.pid()
-        if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while self.pid() is not None and time.monotonic() < deadline:
-                _reap(pid)
-                time.sleep(0.1)
-            if self.pid() is not None:
-                os.kill(pid, signal.SIGKILL)
-                _reap(pid)
-        self.pid_file.unlink(missing_ok=True)
-        return pid is not None
+    operator: str
+    desktop: str
 
 
-def _start_time(pid: int) -> int | None:
-    """When ``pid`` started (clock ticks after boot); None once it has exited."""
+def build_and_push(profile: str, repository: str) -> str:
+    """Build ``profile`` (cached by content) and push it as <repository>:IMAGE_TAG."""
+    built = subprocess.run([sys.executable, str(BUILDER), profile], capture_output=True,
+                           text=True, timeout=3600)
+    if built.returncode != 0:
+        raise DemoError(f"building the {profile} image failed:\n{built.stderr[-3000:]}")
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is field 3
-    return None if fields[0] in ("Z", "X") else int(fields[19])
+        return registry.push(Layout.from_environment(), Path(built.stdout.split()[-2]),
+                             f"{repository}:{IMAGE_TAG}")
+    except DevclusterError as error:
+        raise DemoError(str(error)) from error
 
 
-def _reap(pid: int) -> None:
-    """Collect our own child's exit status (tests start and stop in one process)."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+def push_images() -> Images:
+    return Images(operator=build_and_push("operator", "arcdesk/operator"),
+                  desktop=build_and_push("base", "arcdesk/desktop-base"))
 
 
 @dataclass(frozen=True)
@@ -140,26 +105,20 @@ class Links:
 
 @dataclass
 class Stack:
-    """Operator + gateway for one course namespace, and the course itself."""
+    """arcdesk installed with the chart in one namespace (which it serves), and its course."""
 
     namespace: str = NAMESPACE
     state: Path = STATE / "demo"
-    gateway_port: int = GATEWAY_PORT
+    node_port: int = NODE_PORT  # 0: Kubernetes picks one
     kubeconfig: Path = STATE / "kubeconfig"
-    operator: Background = field(init=False)
-    gateway: Background = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.operator = Background("operator", self.state)
-        self.gateway = Background("gateway", self.state)
-
-    @property
-    def gateway_url(self) -> str:
-        return f"http://127.0.0.1:{self.gateway_port}"
+    release: str = RELEASE
+    gateway_url: str = ""  # http://<node IP>:<node port>, known once installed
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "KUBECONFIG": str(self.kubeconfig),
+        helm_homes = {f"HELM_{kind}_HOME": str(self.state / "helm" / kind.lower())
+                      for kind in ("CACHE", "CONFIG", "DATA")}  # the user's helm untouched
+        return {**os.environ, **helm_homes, "KUBECONFIG": str(self.kubeconfig),
                 "ARCDESK_GATEWAY_URL": self.gateway_url}
 
     def run(self, *argv: str, stdin: str | None = None, timeout: float = 120) -> str:
@@ -173,85 +132,87 @@ class Stack:
     def kubectl(self, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
         return self.run(str(STATE / "bin" / "kubectl"), *args, stdin=stdin, timeout=timeout)
 
+    def helm(self, *args: str, timeout: float = 300) -> str:
+        return self.run(str(STATE / "bin" / "helm"), *args, timeout=timeout)
+
     def arcdesk(self, *args: str, timeout: float = 120) -> str:
         return self.run(str(ARCDESK), *args, timeout=timeout)
 
     def check_prerequisites(self) -> None:
         if not ARCDESK.exists():
             raise DemoError(f"{ARCDESK} missing: run `make setup`")
-        if not (novnc.default_dir() / novnc.ENTRY).exists():
-            raise DemoError(f"no noVNC for the gateway in {novnc.default_dir()}: run `make setup`")
+        if not (STATE / "bin" / "helm").exists():
+            raise DemoError(f"no helm in {STATE / 'bin'}: run `make cluster-up`")
         if not self.kubeconfig.exists():
             raise DemoError(f"no devcluster ({self.kubeconfig} missing): run `make realnode-up`")
-        nodes = json.loads(self.kubectl("get", "nodes", "-l", "arcdesk.dev/node-pool=real",
-                                        "-o", "json"))["items"]
-        ready = [n for n in nodes if any(c["type"] == "Ready" and c["status"] == "True"
-                                         for c in n["status"].get("conditions", []))]
-        if not ready:
+        if not self.node_ip():
             raise DemoError("the devcluster has no Ready real node: run `make realnode-up`")
 
-    def install(self, profile_file: Path = PROFILE_FILE) -> None:
-        """CRDs, the profile and the course namespace (Pod Security `restricted`)."""
-        self.kubectl("apply", "--server-side", "--force-conflicts", "-f",
-                     str(REPO / "charts" / "arcdesk" / "crds"))
-        self.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
-        self.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(profile_file))
+    def node_ip(self) -> str:
+        """The InternalIP of the Ready real node ("" if there is none)."""
+        nodes = json.loads(self.kubectl("get", "nodes", "-l", "arcdesk.dev/node-pool=real",
+                                        "-o", "json"))["items"]
+        for node in nodes:
+            if any(c["type"] == "Ready" and c["status"] == "True"
+                   for c in node["status"].get("conditions", [])):
+                return str(next(a["address"] for a in node["status"]["addresses"]
+                                if a["type"] == "InternalIP"))
+        return ""
+
+    def install(self, images: Images, *values: str) -> None:
+        """Namespace (Pod Security `restricted`), the chart by digest, the profile by digest."""
         self.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps({
             "apiVersion": "v1", "kind": "Namespace", "metadata": {
                 "name": self.namespace, "labels": {
                     "pod-security.kubernetes.io/enforce": "restricted",
                     "app.kubernetes.io/part-of": "arcdesk"}}}))
+        # Helm installs crds/ only when they are missing; applying them keeps them current.
+        self.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CHART / "crds"))
+        repository, digest = images.operator.split("@")
+        self.helm("upgrade", "--install", self.release, str(CHART), "-n", self.namespace,
+                  "-f", str(VALUES), "--set", f"image.repository={repository}",
+                  "--set", f"image.digest={digest}", "--set", f"gateway.service.nodePort="
+                  f"{self.node_port}", "--set", "desktops.defaultProfiles=false", *values,
+                  "--wait", "--timeout", "180s")
+        self.apply_profile(images.desktop)
+        service = json.loads(self.kubectl("get", "service", f"{self.release}-gateway", "-n",
+                                          self.namespace, "-o", "json"))
+        self.gateway_url = f"http://{self.node_ip()}:{service['spec']['ports'][0]['nodePort']}"
+        wait_for("the gateway pod through its NodePort",
+                 lambda: http_status(f"{self.gateway_url}/healthz") == 200, timeout=60,
+                 interval=0.5, error=DemoError)
 
-    def start_operator(self) -> None:
-        ports = self.state / "operator.port"
-        if self.operator.pid() is None:
-            port = free_port()
-            ports.parent.mkdir(parents=True, exist_ok=True)
-            ports.write_text(f"{port}\n")
-            self.operator.start([str(ARCDESK), "operator", "run", "--namespace", self.namespace,
-                                 "--probe-host", "127.0.0.1", "--probe-port", str(port)],
-                                self.env)
-        url = f"http://127.0.0.1:{int(ports.read_text())}/healthz"
-        wait_for("the operator's /healthz", lambda: self._up(self.operator, url), timeout=60,
-                 interval=0.2, error=DemoError)
-
-    @property
-    def gateway_metrics_port_file(self) -> Path:
-        return self.state / "gateway-metrics.port"
-
-    def start_gateway(self) -> None:
-        if self.gateway.pid() is None:
-            if http_status(f"{self.gateway_url}/healthz"):
-                raise DemoError(f"port {self.gateway_port} is taken by another program: "
-                                "set DEMO_GATEWAY_PORT")
-            metrics_port = free_port()  # /metrics has a listener of its own, loopback here
-            self.state.mkdir(parents=True, exist_ok=True)
-            self.gateway_metrics_port_file.write_text(f"{metrics_port}\n")
-            self.gateway.start([str(ARCDESK), "gateway", "run", "--namespace", self.namespace,
-                                "--host", "127.0.0.1", "--port", str(self.gateway_port),
-                                "--metrics-host", "127.0.0.1", "--metrics-port",
-                                str(metrics_port), "--kubeconfig", str(self.kubeconfig)],
-                               self.env)
-        wait_for("the gateway's /healthz",
-                 lambda: self._up(self.gateway, f"{self.gateway_url}/healthz"), timeout=60,
-                 interval=0.2, error=DemoError)
-
-    @staticmethod
-    def _up(process: Background, url: str) -> bool:
-        tail = process.exited()
-        if tail is not None:
-            raise DemoError(f"the {process.name} exited; {process.log}:\n{tail}")
-        return http_status(url) == 200
+    def apply_profile(self, image: str, profile_file: Path = PROFILE_FILE) -> None:
+        """``profile_file`` with ``image`` (a digest reference): what runs is what was pushed."""
+        doc = yaml.safe_load(profile_file.read_text())
+        doc["spec"]["image"] = image
+        self.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-",
+                     stdin=json.dumps(doc))
 
     def apply_course(self, course_file: Path = COURSE_FILE, timeout: float = 300) -> str:
         """The course of ``course_file`` in this stack's namespace, Ready; returns its name."""
         doc = yaml.safe_load(course_file.read_text())
         doc["metadata"]["namespace"] = self.namespace
+        self.state.mkdir(parents=True, exist_ok=True)
         placed = self.state / "course.yaml"
         placed.write_text(yaml.safe_dump(doc))
         self.arcdesk("course", "apply", "-f", str(placed), "--wait", "--timeout", str(timeout),
                      timeout=timeout + 30)
         return str(doc["metadata"]["name"])
+
+    def pods(self, component: str) -> list[dict[str, Any]]:
+        """This release's pods of ``component`` (operator or gateway)."""
+        found: list[dict[str, Any]] = json.loads(self.kubectl(
+            "get", "pods", "-n", self.namespace, "-l",
+            f"app.kubernetes.io/instance={self.release},app.kubernetes.io/component={component}",
+            "-o", "json"))["items"]
+        return found
+
+    def gateway_indexed(self) -> list[dict[str, float]]:
+        """Each gateway pod's arcdesk_gateway_indexed_objects by kind (its metrics port, on
+        the pod IP: reachable from the node, never through the Service)."""
+        return [gateway_indexed(9090, pod["status"].get("podIP", "0.0.0.0"))
+                for pod in self.pods("gateway")]
 
     def links(self, course: str) -> Links:
         """Every seat's link, the instructor link and the view-only pages, once they open."""
@@ -263,46 +224,49 @@ class Stack:
         for seat in trainees:
             shadow = json.loads(self.arcdesk("seats", "shadow", course, seat, *ns, "-o", "json"))
             views[seat], instructor = str(shadow["view"]), str(shadow["instructor"])
-        # Probing a link the gateway does not know yet counts against 127.0.0.1's failed
-        # attempts (the browser's too): wait for its index first, then open each link once.
+        # Probing a link a gateway does not know yet counts against the client's failed
+        # attempts (the browser's too): wait until every replica indexed the course first.
         wanted = {"courses": 1, "seats": len(trainees), "credentials": len(trainees),
                   "endpointslices": len(trainees)}
-        wait_for("the gateway to index the course's seats", lambda: all(
-            self.gateway_indexed().get(kind, 0) >= n for kind, n in wanted.items()), timeout=30,
-            interval=0.2, error=DemoError)
+        wait_for("every gateway pod to index the course's seats", lambda: all(
+            all(indexed.get(kind, 0) >= n for kind, n in wanted.items())
+            for indexed in self.gateway_indexed()), timeout=30, interval=0.2, error=DemoError)
         for link in [*trainees.values(), instructor]:
             if http_status(link) != 200:
-                raise DemoError(f"the gateway does not open {link.rsplit('/', 2)[0]}/...: see "
-                                f"{self.gateway.log}")
+                raise DemoError(f"the gateway does not open {link.rsplit('/', 2)[0]}/...: "
+                                f"see {self.logs('gateway')}")
         return Links(trainees, instructor, views)
 
-    def gateway_metrics_port(self) -> int:
-        """The port of the gateway's /metrics listener (never the public port)."""
+    def logs(self, component: str, lines: int = 30) -> str:
+        """The tail of ``component``'s pod logs (for messages when something fails)."""
         try:
-            return int(self.gateway_metrics_port_file.read_text())
-        except (OSError, ValueError) as error:
-            raise DemoError(f"{self.gateway_metrics_port_file} unreadable: a gateway from before "
-                            "--metrics-port runs; `make demo-down`, then `make demo`") from error
+            return self.kubectl("logs", "-n", self.namespace, "--tail", str(lines),
+                                "--prefix", "-l", f"app.kubernetes.io/instance={self.release},"
+                                f"app.kubernetes.io/component={component}")
+        except DemoError as error:
+            return str(error)
 
-    def gateway_indexed(self) -> dict[str, float]:
-        """The gateway's arcdesk_gateway_indexed_objects by kind (from its metrics listener)."""
-        return gateway_indexed(self.gateway_metrics_port())
-
-    def delete_namespace(self, timeout: float = 180) -> None:
+    def uninstall(self, wait: bool = True, timeout: float = 180) -> None:
+        """Courses first (the operator still runs to release their seats), the release, the
+        namespace."""
+        self.kubectl("delete", "courses.arcdesk.dev", "--all", "-n", self.namespace,
+                     "--ignore-not-found", f"--wait={str(wait).lower()}",
+                     f"--timeout={timeout:.0f}s", timeout=timeout + 10)
+        self.helm("uninstall", self.release, "-n", self.namespace, "--ignore-not-found",
+                  *(["--wait"] if wait else []), timeout=timeout)
         self.kubectl("delete", "namespace", self.namespace, "--ignore-not-found",
-                     "--wait=true", f"--timeout={timeout:.0f}s", timeout=timeout + 10)
-
-    def stop(self) -> list[str]:
-        """Stop gateway and operator; the names of those that were running."""
-        return [p.name for p in (self.gateway, self.operator) if p.stop()]
+                     f"--wait={str(wait).lower()}", f"--timeout={timeout:.0f}s",
+                     timeout=timeout + 10)
 
 
 def up(stack: Stack, started: float) -> None:
     stack.check_prerequisites()
-    stack.install()
-    stack.start_operator()
-    stack.start_gateway()
-    say(f"operator and gateway running (logs in {stack.state}); creating the course")
+    say("building (cached) and pushing the operator and base desktop images")
+    images = push_images()
+    say(f"helm upgrade --install {stack.release} charts/arcdesk -n {stack.namespace} "
+        f"-f devcluster/values-realnode.yaml (image {images.operator})")
+    stack.install(images)
+    say(f"operator and gateway pods running; creating the course (desktop {images.desktop})")
     course = stack.apply_course()
     links = stack.links(course)
     took = time.time() - started
@@ -313,10 +277,20 @@ def up(stack: Stack, started: float) -> None:
     print(f"  instructor:        {links.instructor}")
     print(f"\nFor the arcdesk CLI:  export KUBECONFIG={stack.kubeconfig} "
           f"ARCDESK_GATEWAY_URL={stack.gateway_url} PATH={ARCDESK.parent}:$PATH")
-    print("Stop it with `make demo-down`.")
+    print("Pods: `make demo-status`.  Stop it with `make demo-down`.")
 
 
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+def _start_time(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks after boot); None once it has exited."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is field 3
+    return None if fields[0] in ("Z", "X") else int(fields[19])
 
 
 def _pids_of(name: str) -> list[int]:
@@ -339,7 +313,8 @@ def _read(path: str) -> str:
 
 
 def stack_processes(stack: Stack) -> dict[str, list[int]]:
-    """Every process of the demo by component: control plane, node, pods, operator, gateway."""
+    """Every process of the demo by component: control plane, node, and each pod (operator,
+    gateway, desktops)."""
     found = {name: _pids_of(name) for name in (*CONTROL_PLANE, "containerd", "kubelet")}
     config = _read(str(STATE / "realnode" / "containerd.toml"))
     socket_path = config.split('address = "', 1)[1].split('"', 1)[0] if "address" in config else "?"
@@ -352,8 +327,6 @@ def stack_processes(stack: Stack) -> dict[str, list[int]]:
         mark = f"pod{pod['metadata']['uid']}"
         found[f"pod {pod['metadata']['name']}"] = [
             p for p in every if mark in _read(f"/proc/{p}/cgroup")]
-    found["operator"] = [p for p in [stack.operator.pid()] if p]
-    found["gateway"] = [p for p in [stack.gateway.pid()] if p]
     return found
 
 
@@ -373,7 +346,9 @@ def _memory_kib(pid: int) -> tuple[int, int]:
 
 
 def status(stack: Stack, seconds: float) -> None:
-    """Memory now and CPU over ``seconds`` of every component (CPU: % of one core)."""
+    """The release's and the course's pods, then memory now and CPU over ``seconds`` of every
+    component (CPU: % of one core)."""
+    print(stack.kubectl("get", "pods", "-n", stack.namespace, "-o", "wide"))
     groups = stack_processes(stack)
     before = {p: _cpu_ticks(p) for pids in groups.values() for p in pids}
     time.sleep(seconds)
@@ -392,15 +367,12 @@ def status(stack: Stack, seconds: float) -> None:
 
 
 def down(stack: Stack) -> None:
-    # The namespace goes first, while the operator still runs; then the processes.
     try:
-        stack.delete_namespace()
-        say(f"namespace {stack.namespace} deleted")
+        stack.uninstall()
+        say(f"course, release {stack.release} and namespace {stack.namespace} deleted; the "
+            "devcluster keeps running (`make cluster-down`)")
     except (DemoError, subprocess.TimeoutExpired) as error:
-        say(f"namespace {stack.namespace} not deleted: {error}")
-    stopped = stack.stop()
-    say(f"stopped {', '.join(stopped) or 'nothing (not running)'}; the devcluster keeps "
-        "running (`make cluster-down`)")
+        say(f"not everything was deleted: {error}")
 
 
 def main() -> int:

@@ -82,11 +82,11 @@ def url_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
         return False
 
 
-def gateway_indexed(metrics_port: int) -> dict[str, float]:
+def gateway_indexed(metrics_port: int, host: str = "127.0.0.1") -> dict[str, float]:
     """The gateway's arcdesk_gateway_indexed_objects by kind, from its metrics listener
     (the public /healthz says only ok); empty while nothing answers."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics",
+        with urllib.request.urlopen(f"http://{host}:{metrics_port}/metrics",
                                     timeout=5) as response:
             text = response.read().decode()
     except OSError:

@@ -141,7 +141,8 @@ def python_profiles(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     image = values.get("desktops", {}).get("image", {})
     made = profiles.default_profiles(registry=image.get("registry", profiles.DEFAULT_REGISTRY),
                                      tag=image.get("tag") or profiles.DEFAULT_TAG,
-                                     pull_policy=image.get("pullPolicy", "IfNotPresent"))
+                                     pull_policy=image.get("pullPolicy", "IfNotPresent"),
+                                     digests=image.get("digests"))
     return {profile["metadata"]["name"]: profile for profile in made}
 
 

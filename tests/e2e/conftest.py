@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from devcluster import kit
+from devcluster import demo, kit
 
 REPO = Path(__file__).resolve().parents[2]
 # The same variable moves the devcluster's state for the launchers (a second cluster).
@@ -100,16 +100,12 @@ def pushed_busybox(real_node: dict) -> str:
 
 
 @pytest.fixture(scope="session")
-def pushed_operator(real_node: dict) -> str:
-    """The operator/gateway image (images/operator), built and pushed: its digest reference."""
-    built = subprocess.run([sys.executable, str(REPO / "images" / "build" / "desktop_image.py"),
-                            "operator"], capture_output=True, text=True, timeout=1800)
-    assert built.returncode == 0, built.stderr[-3000:]
-    pushed = subprocess.run(
-        [sys.executable, "-m", "devcluster.registry", "push", built.stdout.split()[-2],
-         "arcdesk/operator:e2e"], cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert pushed.returncode == 0, pushed.stderr
-    return pushed.stdout.strip()
+def demo_images(real_node: dict) -> demo.Images:
+    """The operator and base desktop images, built (cached) and pushed as `make demo` does."""
+    try:
+        return demo.push_images()
+    except demo.DemoError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
-"""The demo's stack as a test fixture: `arcdesk operator run` and `arcdesk gateway run` as
-processes, examples/profile-demo.yaml and examples/course-demo.yaml (two seats on the real
-node) — run by devcluster/demo.py's own :class:`Stack`, in a namespace, state directory and
-gateway port of the test's own, so `make demo` and this tier run the same thing.
+"""The demo's stack as a test fixture: charts/arcdesk installed with Helm (operator and gateway
+pods on the real node, by digest from the devcluster registry), examples/profile-demo.yaml and
+examples/course-demo.yaml (two seats) — run by devcluster/demo.py's own :class:`Stack`, in a
+namespace, state directory and NodePort of the test's own, so `make demo` and this tier
+install the same thing.
 
 Import the fixture into a test module: ``from tests.e2e.stack import demo_stack``.
 """
@@ -9,20 +10,15 @@ Import the fixture into a test module: ``from tests.e2e.stack import demo_stack`
 from __future__ import annotations
 
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devcluster import demo, kit
+from devcluster import demo
 from devcluster.kit import Kubectl, wait_for
 from tests.e2e.conftest import NODE_NAME
-
-DESKTOP_IMAGE = "localhost/arcdesk/desktop-base:0.1.0"
 
 
 @dataclass
@@ -67,46 +63,29 @@ class RunningCourse:
         return str(result.stdout) if result.returncode == 0 else None
 
 
-def import_demo_image() -> None:
-    """What `make image-import PROFILE=base` does: build (cached) and import as :0.1.0."""
-    built = subprocess.run([sys.executable, str(demo.REPO / "images" / "build" /
-                                                "desktop_image.py"), "base"],
-                           capture_output=True, text=True, timeout=1800)
-    assert built.returncode == 0, f"building the base desktop image failed:\n{built.stderr}"
-    imported = subprocess.run(
-        [sys.executable, "-m", "devcluster.node_launcher", "import",
-         *built.stdout.split()[-2:], "--alias", DESKTOP_IMAGE],
-        cwd=demo.REPO, capture_output=True, text=True, timeout=900)
-    assert imported.returncode == 0, imported.stdout + imported.stderr
-
-
 @pytest.fixture(scope="module")
-def demo_stack(kubectl: Kubectl, real_node: dict,
+def demo_stack(kubectl: Kubectl, real_node: dict, demo_images: demo.Images,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCourse]:
-    """Operator + gateway + the demo course (2 seats Ready on the real node) in a fresh
-    namespace; everything stopped and deleted after the module."""
+    """arcdesk installed with the chart as `make demo` installs it, and the demo course
+    (2 seats Ready on the real node), in a fresh namespace; uninstalled after the module."""
     stack = demo.Stack(namespace=f"e2e-story-{secrets.token_hex(3)}",
-                       state=tmp_path_factory.mktemp("stack"), gateway_port=kit.free_port())
-    import_demo_image()
+                       state=tmp_path_factory.mktemp("stack"), node_port=0)
     try:
         stack.check_prerequisites()
-        stack.install()
-        stack.start_operator()
-        stack.start_gateway()
+        stack.install(demo_images)
         name = stack.apply_course(timeout=180)
         course = RunningCourse(stack, kubectl, name, stack.links(name))
     except demo.DemoError as error:
-        stack.stop()
+        _show_logs(stack)
+        stack.uninstall(wait=False)
         pytest.fail(str(error), pytrace=False)
     try:
         yield course
     finally:
-        kubectl.run("delete", "namespace", stack.namespace, "--wait=false", check=False)
-        stack.stop()
-        for log in (stack.operator.log, stack.gateway.log):
-            print(f"--- {log.name} (tail) ---\n{_tail(log)}")  # shown when a test fails
+        _show_logs(stack)  # shown when a test fails
+        stack.uninstall(wait=False)
 
 
-def _tail(log: Path, lines: int = 30) -> str:
-    text = log.read_text(errors="replace") if log.exists() else ""
-    return "\n".join(text.splitlines()[-lines:])
+def _show_logs(stack: demo.Stack) -> None:
+    for component in ("operator", "gateway"):
+        print(f"--- {component} pod logs (tail) ---\n{stack.logs(component)}")

@@ -1,6 +1,8 @@
 """The whole story on real parts: `make demo`'s stack (operator, gateway, the demo course on
 the devcluster's real node) and headless Chromium as the trainee and as the instructor.
 
+The stack is what an admin's `helm install` makes: operator and gateway pods on the real
+node, images pulled by digest from the devcluster registry, links through the gateway's NodePort.
 A trainee opens their link, sees their XFCE desktop, opens a terminal with Ctrl+Alt+T and
 writes a file into their home; the desktop pod is deleted, the operator recreates it, and
 the same link shows a fresh desktop whose terminal still finds the file. The instructor's
@@ -23,7 +25,9 @@ import pytest
 from PIL import Image, ImageChops
 
 from devcluster import desktops, kit
+from devcluster.demo import Images
 from devcluster.kit import wait_for
+from tests.e2e.conftest import NODE_NAME
 from tests.e2e.stack import RunningCourse, demo_stack
 
 __all__ = ["demo_stack"]  # the fixture, shared with `make demo`'s launcher
@@ -86,6 +90,28 @@ def wait_white(page: Any, baseline: float, what: str, selector: str = SCREEN,
                timeout: float = 20) -> None:
     wait_for(what, lambda: white(desktops.canvas_png(page, selector)) > baseline + TERMINAL_SHARE,
              timeout=timeout, interval=0.5)
+
+
+def test_the_course_runs_on_the_chart_install_pulled_by_digest(
+        demo_stack: RunningCourse, demo_images: Images) -> None:
+    """What `helm install` made: operator and gateway pods (Pod Security `restricted`) on the
+    real node from the registry by digest; desktops by digest; links through the NodePort."""
+    stack = demo_stack.stack
+    labels = demo_stack.kubectl.get_json("namespace", stack.namespace)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    pulled = {"operator": demo_images.operator, "gateway": demo_images.operator}
+    for component, reference in pulled.items():
+        [pod] = stack.pods(component)
+        status = pod["status"]["containerStatuses"][0]
+        assert pod["spec"]["nodeName"] == NODE_NAME and status["ready"], (component, status)
+        assert pod["spec"]["containers"][0]["image"] == reference
+        assert status["imageID"].endswith(reference.split("@")[1]), status["imageID"]
+    desktop = demo_stack.pod("seat-001")["status"]["containerStatuses"]
+    assert {c["imageID"].split("@")[1] for c in desktop} == {demo_images.desktop.split("@")[1]}
+    node_ip = stack.node_ip()
+    assert stack.gateway_url.startswith(f"http://{node_ip}:3"), stack.gateway_url  # NodePort
+    assert all(link.startswith(stack.gateway_url + "/s/")
+               for link in demo_stack.links.trainees.values())
 
 
 def test_a_file_written_in_the_desktop_outlives_its_pod(

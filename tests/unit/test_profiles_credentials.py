@@ -21,6 +21,14 @@ def test_built_in_profiles_are_valid_and_use_the_registry_prefix(profile: dict[s
     assert any(app.exec == "xfce4-terminal" for app in parsed.apps)
 
 
+def test_a_profile_with_a_digest_is_pulled_by_digest_and_the_others_by_tag() -> None:
+    digest = "sha256:" + "ab" * 32
+    found = {p["metadata"]["name"]: parse_profile(p) for p in profiles.default_profiles(
+        "127.0.0.1:5000/arcdesk", tag="0.3.0", digests={"base": digest})}
+    assert found["base"].image == f"127.0.0.1:5000/arcdesk/desktop-base@{digest}"
+    assert found["arc"].image == "127.0.0.1:5000/arcdesk/desktop-arc:0.3.0"
+
+
 def test_built_in_profile_names() -> None:
     names = [p["metadata"]["name"] for p in profiles.default_profiles()]
     assert names == ["base", "arc", "bioimage"]
