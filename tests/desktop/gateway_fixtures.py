@@ -54,9 +54,12 @@ def other_client() -> dict[str, str]:
 
 @dataclass
 class Gateway:
-    process: subprocess.Popen[bytes]
+    """``arcdesk gateway run`` as a process: started, stopped and restarted by tests."""
+
+    argv: list[str]
     port: int
     log: Path
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -75,6 +78,22 @@ class Gateway:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT)
+        kit.wait_for("the gateway to sync with the API server", lambda: _healthy(self),
+                     timeout=30, interval=0.2)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
@@ -90,23 +109,16 @@ def gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
             "--port", str(port), "--metrics-host", "127.0.0.1",
             "--metrics-port", str(kit.free_port()), "--trusted-proxy", "127.0.0.1/32",
             "--address-map", f"{SLICE_ADDRESS}=127.0.0.1"]
-    with log.open("ab") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    found = Gateway(process, port, log)
+    found = Gateway(argv, port, log)
     try:
-        kit.wait_for("the gateway to sync with the API server",
-                              lambda: _healthy(found), timeout=30, interval=0.2)
+        found.start()
         yield found
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        found.stop()
 
 
 def _healthy(found: Gateway) -> bool:
+    assert found.process is not None, "the gateway was never started"
     if found.process.poll() is not None:
         raise AssertionError(f"gateway exited {found.process.returncode}:\n{found.log_text()}")
     with contextlib.suppress(OSError):

@@ -43,6 +43,21 @@ def test_trainee_link_leads_to_the_drawn_desktop(gateway: Gateway, seats: list[S
     assert any(url.endswith("/websockify") for url in requested)
 
 
+def test_an_open_desktop_reconnects_by_itself_after_the_gateway_restarts(
+        gateway: Gateway, seats: list[Seat], page: Any) -> None:
+    """A gateway rollout drops every WebSocket; the trainee's page comes back on its own."""
+    page.goto(f"{gateway.url}/s/{seats[0].token}")
+    page.click("#connect")
+    desktops.wait_gateway_connected(page)
+    gateway.stop()
+    page.wait_for_function("() => document.body.dataset.state === 'reconnecting'",
+                           timeout=10000)
+    gateway.start()
+    desktops.wait_gateway_connected(page, timeout_ms=30000)
+    wait_desktop_drawn(page)
+    assert page.locator("#screen canvas").count() == 1
+
+
 def _thumbnail(page: Any, gateway: Gateway, seat: Seat) -> Image.Image:
     response = page.request.get(
         f"{gateway.url}{seat.course_base}seats/{seat.name}/thumbnail.png")

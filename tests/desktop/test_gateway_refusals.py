@@ -92,9 +92,10 @@ def connect_in_browser(page: Any, gw: Gateway, seat: Seat) -> None:
     page.wait_for_function("() => document.body.dataset.state === 'connected'", timeout=20000)
 
 
-def wait_disconnected(page: Any) -> None:
-    page.wait_for_function("() => document.body.dataset.state === 'disconnected'",
-                           timeout=15000)
+def wait_refused(page: Any) -> None:
+    """The open desktop closed, and its page's reconnect was refused: it says so."""
+    page.wait_for_function("() => document.body.dataset.state === 'refused'", timeout=15000)
+    assert "Not allowed" in page.inner_text("#status")
 
 
 def test_reissued_token_closes_the_open_desktop_and_only_the_new_link_works(
@@ -108,7 +109,7 @@ def test_reissued_token_closes_the_open_desktop_and_only_the_new_link_works(
         connect_in_browser(bystander, gateway, other)
         kubectl.run("-n", seat.namespace, "patch", "secret", seat.name, "--type=merge",
                     "-p", json.dumps({"stringData": {"token": fresh}}))
-        wait_disconnected(page)
+        wait_refused(page)
         assert bystander.evaluate("() => document.body.dataset.state") == "connected"
     finally:
         bystander.close()
@@ -121,7 +122,7 @@ def test_deleted_seat_closes_its_desktop(gateway: Gateway, seats: list[Seat],
     seat = seats[0]
     connect_in_browser(page, gateway, seat)
     kubectl.run("-n", seat.namespace, "delete", "seat", seat.name, "--wait=false")
-    wait_disconnected(page)
+    wait_refused(page)
     assert gateway.get(f"/s/{seat.token}", client(62))[0] == 403
 
 

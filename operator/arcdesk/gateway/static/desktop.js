@@ -9,13 +9,32 @@ function show(state, text) {
   status.textContent = text;
 }
 
+// A dropped connection is retried (a gateway rollout, a desktop pod being replaced): after
+// 1, 2, 4, 8 s, then every 10 s, for about two minutes. A refused credentials request ends it.
+const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, ...Array(10).fill(10000)];
+let failures = 0;
+
+function retryLater() {
+  if (failures >= RETRY_DELAYS_MS.length) {
+    show("disconnected", "Connection lost. Reload the page to try again.");
+    return;
+  }
+  const delay = RETRY_DELAYS_MS[failures];
+  failures += 1;
+  show("reconnecting", `Connection lost; reconnecting in ${delay / 1000} s`);
+  setTimeout(() => connect().catch(retryLater), delay);
+}
+
 async function connect() {
   const response = await fetch(screen.dataset.credentials, {
     headers: { "X-Arcdesk-Request": "1" }, credentials: "same-origin", cache: "no-store",
   });
-  if (!response.ok) {
+  if (response.status === 401 || response.status === 403) {
     show("refused", "Not allowed. Open your personal link again.");
     return;
+  }
+  if (!response.ok) {
+    throw new Error(`credentials: HTTP ${response.status}`);  // starting, or a gateway restarting
   }
   const { password } = await response.json();
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -24,10 +43,19 @@ async function connect() {
   });
   rfb.viewOnly = screen.dataset.viewOnly === "true";
   rfb.scaleViewport = true;
-  rfb.addEventListener("connect", () => show("connected", "Connected"));
-  rfb.addEventListener("disconnect", (event) =>
-    show("disconnected", event.detail.clean ? "Disconnected" : "Connection lost"));
-  rfb.addEventListener("securityfailure", () => show("refused", "The desktop refused the password"));
+  let refused = false;
+  rfb.addEventListener("connect", () => {
+    failures = 0;
+    show("connected", "Connected");
+  });
+  rfb.addEventListener("disconnect", () => {
+    screen.replaceChildren();  // noVNC leaves its canvas behind; the next RFB draws a new one
+    if (!refused) retryLater();
+  });
+  rfb.addEventListener("securityfailure", () => {
+    refused = true;
+    show("refused", "The desktop refused the password");
+  });
 }
 
-connect().catch(() => show("error", "Could not connect"));
+connect().catch(retryLater);
