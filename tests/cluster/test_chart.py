@@ -196,6 +196,8 @@ def test_container_args_are_what_the_arcdesk_cli_accepts(
     assert ran.probe_port == port_of(operator, "probe")
     assert operator["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "probe"}
     assert (ran.workers, ran.api_concurrency) == ((16, 32) if cluster_wide else (8, 16))
+    assert ran.lease is not None and (ran.lease.namespace, ran.lease.name) == (
+        "served", f"{'all-opts' if cluster_wide else 'rel-arcdesk'}-operator")
     assert served.namespace == (None if cluster_wide else "served")
     assert (served.host, served.port) == ("0.0.0.0", port_of(gateway, "http"))
     assert (served.metrics_host, served.metrics_port) == ("0.0.0.0", port_of(gateway, "metrics"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -221,9 +222,12 @@ def test_operator_and_gateway_work_with_only_the_charts_rbac(
                                                 release.namespace)], "operator")["env"]:
         monkeypatch.setenv(variable["name"], variable["value"])  # the pod's environment
     Namespace(api, release.courses).create_course("rbac", profile, {"count": 2})
+    args = container([kubectl.get_json("deployment", f"{release.name}-operator", "-n",
+                                       release.namespace)], "operator")["args"]
+    lease = args[args.index("--lease") + 1]  # leader election, under the chart's lease Role
     operator = OperatorProcess(
         service_account_kubeconfig(kubectl, release, "operator", tmp_path / "operator.kubeconfig"),
-        [release.courses], tmp_path / "operator.log")
+        [release.courses], tmp_path / "operator.log", "--lease", lease)
     port, metrics_port, gateway_log = free_port(), free_port(), tmp_path / "gateway.log"
     gateway_config = service_account_kubeconfig(kubectl, release, "gateway",
                                                 tmp_path / "gateway.kubeconfig")
@@ -249,6 +253,9 @@ def test_operator_and_gateway_work_with_only_the_charts_rbac(
             "kubernetes.io/metadata.name": release.namespace}, "desktops refuse this gateway"
         assert peer["podSelector"]["matchLabels"].items() <= gateway_pod["labels"].items()
         assert operator.metric("arcdesk_api_requests_total", verb="POST", code="201") > 0
+        assert operator.metric("arcdesk_operator_leader") == 1
+        holder = kubectl.get_json("lease", lease.split("/")[1], "-n", release.namespace)
+        assert holder["spec"]["holderIdentity"].startswith(socket.gethostname() + "_")
         forbidden = [line for line in operator.log.read_text().splitlines()
                      if "Forbidden" in line or FORBIDDEN_STATUS.search(line)]
         assert forbidden == [], forbidden

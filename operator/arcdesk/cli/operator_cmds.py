@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+import socket
 from typing import Annotated
 
 import typer
 
+from arcdesk.api.naming import is_dns_label
 from arcdesk.api.settings import GATEWAY_NAMESPACE_ENV, Settings
 from arcdesk.cli.output import fail
 from arcdesk.engine import runner
+from arcdesk.engine.leadership import LeaseSettings
 from arcdesk.engine.runtime import Options
 
 app = typer.Typer(help="Run the arcdesk operator.", no_args_is_help=True)
@@ -38,6 +42,10 @@ def run(
     ] = Settings.gateway_namespace,
     kubeconfig: Annotated[str | None, typer.Option(
         envvar="KUBECONFIG", help="Kubeconfig (in a pod: the service account).")] = None,
+    lease: Annotated[str | None, typer.Option(
+        metavar="NAMESPACE/NAME", help="Reconcile only while holding this Lease (leader "
+        "election): run several replicas, one acts at a time, a standby takes over within "
+        "~10 s of the leader's end (at once when it stops cleanly).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
     """Reconcile Courses into ready desktops until stopped (SIGINT or SIGTERM)."""
@@ -46,5 +54,16 @@ def run(
     options = Options(namespaces=tuple(namespace or ()), all_namespaces=all_namespaces,
                       workers=workers, api_concurrency=api_concurrency, resync_seconds=resync,
                       probe_port=probe_port, probe_host=probe_host, kubeconfig=kubeconfig,
-                      gateway_namespace=gateway_namespace)
+                      gateway_namespace=gateway_namespace, lease=_lease(lease))
     runner.run(options, verbose=verbose)
+
+
+def _lease(value: str | None) -> LeaseSettings | None:
+    """``--lease NAMESPACE/NAME``; this process's identity is its host (pod) name plus a
+    random suffix, so a restarted container never mistakes its predecessor's hold for its own."""
+    if value is None:
+        return None
+    namespace, _, name = value.partition("/")
+    if not (is_dns_label(namespace) and is_dns_label(name)):
+        raise fail(f"--lease {value!r}: give NAMESPACE/NAME, e.g. arcdesk/arcdesk-operator", 2)
+    return LeaseSettings(namespace, name, f"{socket.gethostname()}_{secrets.token_hex(4)}")

@@ -28,6 +28,9 @@ class Metrics:
         self.queue_depth = Gauge(
             "arcdesk_workqueue_depth", "Keys waiting to be reconciled.", registry=self.registry)
         self.seats = Gauge("arcdesk_seats", "Seats by phase.", ["phase"], registry=self.registry)
+        self.leader = Gauge(
+            "arcdesk_operator_leader", "1 while this replica reconciles (holds the lease, or "
+            "runs without leader election), 0 while it stands by.", registry=self.registry)
 
     def api_request(self, verb: str, code: int, seconds: float) -> None:
         self.api_requests.labels(verb, str(code)).inc()

@@ -22,6 +22,7 @@ from arcdesk.api import labels, views
 from arcdesk.api.settings import Settings
 from arcdesk.engine import metrics
 from arcdesk.engine.course_sync import reconcile_course
+from arcdesk.engine.leadership import Elector, LeaseSettings
 from arcdesk.engine.seat_sync import reconcile_seat
 from arcdesk.engine.state import Caches, Context, Outcome
 from arcdesk.engine.workqueue import Backoff, WorkQueue
@@ -44,6 +45,7 @@ class Options:
     kubeconfig: str | None = None
     gateway_namespace: str = Settings.gateway_namespace  # desktops accept traffic from there
     backoff_cap: float = 60.0  # seconds: the longest wait between retries of a failing object
+    lease: LeaseSettings | None = None  # set: reconcile only while holding this Lease
 
 
 class Runtime:
@@ -55,6 +57,8 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._probe: web.AppRunner | None = None
         self._kube: Kube | None = None
+        self._elector: Elector | None = None
+        self._election: asyncio.Task[None] | None = None
 
     async def start(self, indices: Mapping[str, Any]) -> None:
         """Called from kopf's startup handler, which hands over the (still empty) indexes."""
@@ -63,26 +67,48 @@ class Runtime:
                           on_request=self.metrics.api_request)
         self.ctx = Context(kube=self._kube, caches=Caches(indices), clock=lambda: datetime.now(UTC),
                            settings=Settings(gateway_namespace=self.options.gateway_namespace))
-        self._tasks = [asyncio.create_task(self._work(), name=f"arcdesk-worker-{i}")
-                       for i in range(self.options.workers)]
-        self._tasks.append(asyncio.create_task(self._resync(), name="arcdesk-resync"))
         if self.options.probe_port:
             self._probe = await probes.serve(self.metrics, self._refresh_gauges, self.healthy,
                                               self.options.probe_host, self.options.probe_port)
+        if self.options.lease is None:
+            self._lead()
+        else:
+            self._elector = Elector(self._kube, self.options.lease)
+            self._election = asyncio.create_task(self._elector.hold(self._lead, self._follow),
+                                                 name="arcdesk-leader-election")
 
-    async def stop(self) -> None:
+    def _lead(self) -> None:
+        """Start reconciling: the workers and the resync."""
+        self._tasks = [asyncio.create_task(self._work(), name=f"arcdesk-worker-{i}")
+                       for i in range(self.options.workers)]
+        self._tasks.append(asyncio.create_task(self._resync(), name="arcdesk-resync"))
+        self.metrics.leader.set(1)
+
+    def _follow(self) -> None:
+        """Stop reconciling (the lease went to another replica); keep watching."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
+        self._tasks = []
+        self.metrics.leader.set(0)
+
+    async def stop(self) -> None:
+        tasks = [*self._tasks, *([self._election] if self._election else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._elector is not None:
+            await self._elector.release()
         if self._probe is not None:
             await self._probe.cleanup()
         if self._kube is not None:
             await self._kube.close()
 
     def healthy(self) -> bool:
-        return bool(self._tasks) and not any(t.done() for t in self._tasks)
+        """Alive: the election runs (if any), and while leading every worker runs."""
+        tasks = [*self._tasks, *([self._election] if self._election else [])]
+        return bool(tasks) and not any(t.done() for t in tasks)
 
     def _refresh_gauges(self) -> None:
         self.metrics.queue_depth.set(len(self.queue))
