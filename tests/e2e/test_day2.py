@@ -1,13 +1,19 @@
 """Day-2 operations on the chart install, with trainees connected: `helm upgrade` to a rebuilt
 operator image and `helm rollback` replace the operator and gateway pods but restart no
 desktop and change no seat, link or home, and the open desktops reconnect by themselves;
-deleting the operator pod while a course scales from 2 to 4 seats ends with exactly 4 seats.
+with two operator replicas, a crashed leader's lease moves to another within 15 s; deleting
+the operator pod while a course scales from 2 to 4 seats ends with exactly 4 seats.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
 import secrets
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,6 +141,56 @@ def test_upgrade_and_rollback_keep_every_desktop_seat_link_and_home(
         assert demo_stack.home_file(seat, "day2.txt") == f"{note}\n"
     for page in pages:
         page.close()
+
+
+def lease_holder(stack: demo.Stack) -> str:
+    lease = json.loads(stack.kubectl("get", "lease", f"{stack.release}-operator", "-n",
+                                     stack.namespace, "-o", "json"))
+    return str(lease["spec"].get("holderIdentity") or "")
+
+
+def kill_operator_process(pod: dict[str, Any]) -> int:
+    """SIGKILL, from the node, the `arcdesk operator run` process of ``pod`` (a crash: no
+    chance to release the lease); the number of processes killed."""
+    mark, killed = pod["metadata"]["uid"], 0
+    for entry in Path("/proc").iterdir():
+        try:
+            cgroup = (entry / "cgroup").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if mark in cgroup.replace("_", "-") and b"operator run" in command:
+            os.kill(int(entry.name), signal.SIGKILL)
+            killed += 1
+    return killed
+
+
+def test_two_replicas_each_gateway_opens_every_link_and_a_crashed_leader_hands_over(
+        demo_stack: RunningCourse) -> None:
+    stack = demo_stack.stack
+    stack.helm("upgrade", stack.release, str(demo.CHART), "-n", stack.namespace,
+               "--reuse-values", "--set", "operator.replicas=2", "--set", "gateway.replicas=2",
+               "--wait", "--timeout", "180s")
+    gateways = stack.pods("gateway")
+    assert len(gateways) == 2
+    stack.links(demo_stack.name)  # waits until both replicas indexed the course
+    for pod, link in itertools.product(gateways, demo_stack.links.trainees.values()):
+        direct = link.replace(stack.gateway_url, f"http://{pod['status']['podIP']}:8000")
+        assert demo.http_status(direct) == 200, f"{pod['metadata']['name']} refused a link"
+
+    pods = wait_for("two running operator pods", lambda: (
+        found if len(found := [p for p in stack.pods("operator")
+                               if p["status"].get("phase") == "Running"]) == 2 else None),
+        timeout=90, interval=1)
+    leader = wait_for("a lease holder", lambda: lease_holder(stack), timeout=30)
+    [active] = [p for p in pods if leader.startswith(p["metadata"]["name"] + "_")]
+    assert kill_operator_process(active) == 1
+    crashed = time.monotonic()
+    successor = wait_for("another replica to take the lease", lambda: (
+        holder if (holder := lease_holder(stack)) and holder != leader else None),
+        timeout=30, interval=0.5)
+    took = time.monotonic() - crashed
+    assert took <= 15, f"the lease moved from {leader} to {successor} after {took:.1f} s"
 
 
 def test_operator_pod_deleted_while_scaling_from_2_to_4_ends_with_exactly_4_seats(
