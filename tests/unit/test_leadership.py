@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -49,6 +50,14 @@ def test_the_first_candidate_leads_and_the_second_stands_by_while_it_renews() ->
         assert attempt(a) and not attempt(b)
     assert holder(kube) == "a"
     assert kube.find("Lease", NS, NAME)["spec"]["leaseTransitions"] == 0
+
+
+def test_lease_times_are_microtime_as_the_api_server_parses_them() -> None:
+    kube, clock = FakeKube(), Clock()
+    attempt(elector(kube, "a", clock))
+    spec = kube.find("Lease", NS, NAME)["spec"]
+    for stamp in (spec["acquireTime"], spec["renewTime"]):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp), stamp
 
 
 def test_a_silent_leader_is_replaced_after_the_duration_the_standby_observed() -> None:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from arcdesk.api.model import format_time
 from arcdesk.kube.errors import ApiError
 
 logger = logging.getLogger(__name__)
@@ -72,10 +71,15 @@ def may_take(seen: Seen, identity: str, duration: float, now: float) -> bool:
     return not seen.holder or seen.holder == identity or now >= seen.since + duration
 
 
+def micro_time(moment: datetime) -> str:
+    """A Lease's timestamps are MicroTime: RFC 3339 with exactly six fractional digits."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def claimed(spec: Mapping[str, Any], settings: LeaseSettings, wall: datetime) -> Body:
     """The lease spec with ``settings.identity`` holding it, renewed at ``wall`` (a new lease,
     from an empty ``spec``, starts at 0 transitions)."""
-    stamp = format_time(wall)
+    stamp = micro_time(wall)
     ours = spec.get("holderIdentity") == settings.identity
     return {
         "holderIdentity": settings.identity,
@@ -97,17 +101,20 @@ class Elector:
         self.is_leader = False
         self._seen: Seen | None = None
         self._renewed_at = 0.0
+        self._last_error = ""  # a failure repeating every attempt is logged once
 
     async def try_once(self) -> bool:
         """One attempt to acquire or renew; True while this candidate leads."""
         try:
             self.is_leader = await self._attempt()
         except ApiError as error:
-            if error.status != 409:  # 409: another candidate wrote first, nothing to say
+            if error.status != 409 and str(error) != self._last_error:  # 409: lost a race
                 logger.warning("lease %s/%s: %s", self.settings.namespace, self.settings.name,
                                error)
+            self._last_error = str(error)
             self.is_leader = self.is_leader and not self.deadline_passed()
             return self.is_leader
+        self._last_error = ""
         if self.is_leader:
             self._renewed_at = self.clock()
         return self.is_leader
