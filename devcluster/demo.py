@@ -315,7 +315,8 @@ def _read(path: str) -> str:
 def stack_processes(stack: Stack) -> dict[str, list[int]]:
     """Every process of the demo by component: control plane, node, and each pod (operator,
     gateway, desktops)."""
-    found = {name: _pids_of(name) for name in (*CONTROL_PLANE, "containerd", "kubelet")}
+    found = {name: _pids_of(name) for name in (*CONTROL_PLANE, "registry", "containerd",
+                                               "kubelet", "kube-proxy", "socat")}
     config = _read(str(STATE / "realnode" / "containerd.toml"))
     socket_path = config.split('address = "', 1)[1].split('"', 1)[0] if "address" in config else "?"
     every = _every_pid()
