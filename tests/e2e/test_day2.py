@@ -196,6 +196,9 @@ def test_two_replicas_each_gateway_opens_every_link_and_a_crashed_leader_hands_o
 def test_operator_pod_deleted_while_scaling_from_2_to_4_ends_with_exactly_4_seats(
         demo_stack: RunningCourse) -> None:
     stack = demo_stack.stack
+    stack.helm("upgrade", stack.release, str(demo.CHART), "-n", stack.namespace,
+               "--reuse-values", "--set", "operator.replicas=1", "--set", "gateway.replicas=1",
+               "--wait", "--timeout", "180s")  # room on the 2-core node for 4 desktops
     kept = {s["metadata"]["uid"] for s in seats_of(demo_stack)}
     assert len(kept) == 2
     stack.arcdesk("course", "scale", demo_stack.name, "--seats", "4", "-n", stack.namespace)

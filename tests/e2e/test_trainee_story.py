@@ -16,8 +16,11 @@ commands draw white only when what they check holds.
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -112,6 +115,41 @@ def test_the_course_runs_on_the_chart_install_pulled_by_digest(
     assert stack.gateway_url.startswith(f"http://{node_ip}:3"), stack.gateway_url  # NodePort
     assert all(link.startswith(stack.gateway_url + "/s/")
                for link in demo_stack.links.trainees.values())
+
+
+def seat_cookie(link: str) -> tuple[str, str]:
+    """Open a personal link as a browser would: the seat cookie it sets, and the seat page."""
+    request = urllib.request.Request(link)
+    opener = urllib.request.build_opener(NoRedirect)
+    with opener.open(request, timeout=10) as response:
+        cookie = response.headers["Set-Cookie"].split(";", 1)[0]
+        page = re.search(r'url=([^"]+)"', response.read().decode())
+    assert page, "the link page names no seat page"
+    return cookie, link.split("/s/")[0] + page.group(1)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def status_with(cookie: str, url: str) -> int:
+    request = urllib.request.Request(url, headers={"Cookie": cookie, "X-Arcdesk-Request": "1"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_through_the_gateway_pod_a_trainee_opens_only_their_own_seat(
+        demo_stack: RunningCourse) -> None:
+    cookie_a, seat_a = seat_cookie(demo_stack.links.trainees["seat-001"])
+    _, seat_b = seat_cookie(demo_stack.links.trainees["seat-002"])
+    assert seat_a != seat_b
+    assert status_with(cookie_a, seat_a + "credentials") == 200  # the control
+    for page in ("", "desktop", "credentials"):
+        assert status_with(cookie_a, seat_b + page) == 403, f"seat A's cookie opened {page!r}"
 
 
 def test_a_file_written_in_the_desktop_outlives_its_pod(
