@@ -134,7 +134,9 @@ def test_every_rendered_object_passes_a_server_side_dry_run(
     assert {"Deployment", "Service", "NetworkPolicy", "DesktopProfile",
             "CustomResourceDefinition"} <= kinds
     if rendering == "every-option":
-        assert {"Ingress", "PriorityClass", "ClusterRole"} <= kinds and "Role" not in kinds
+        assert {"Ingress", "PriorityClass", "ClusterRole"} <= kinds
+        roles = [doc["metadata"]["name"] for doc in docs if doc["kind"] == "Role"]
+        assert roles == ["all-opts-operator-lease"], "cluster-wide: no Role but the lease's"
 
 
 def python_profiles(values: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -143,7 +143,8 @@ def test_install_upgrade_uninstall(helm: Helm, kubectl: Kubectl, crds: list[str]
     wait_for_pods(kubectl, release, "gateway", 1)
     check_rbac(kubectl, release)
     operator = kubectl.get_json("deployment", f"{name}-operator", "-n", ns)
-    assert operator["spec"]["strategy"]["type"] == "Recreate"
+    assert operator["spec"]["strategy"] == {  # the new pod stands by until the old one leaves
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     assert operator["spec"]["replicas"] == 1
     kubectl.get_json("priorityclass", f"{name}-desktop")
 
