@@ -151,7 +151,8 @@ def lease_holder(stack: demo.Stack) -> str:
 
 def kill_operator_process(pod: dict[str, Any]) -> int:
     """SIGKILL, from the node, the `arcdesk operator run` process of ``pod`` (a crash: no
-    chance to release the lease); the number of processes killed."""
+    chance to release the lease; tini, the container's init, then exits with it); the
+    number of processes killed."""
     mark, killed = pod["metadata"]["uid"], 0
     for entry in Path("/proc").iterdir():
         try:
@@ -159,7 +160,9 @@ def kill_operator_process(pod: dict[str, Any]) -> int:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if mark in cgroup.replace("_", "-") and b"operator run" in command:
+        argv0 = command.split(b" ", 1)[0]
+        if mark in cgroup.replace("_", "-") and b"operator run" in command \
+                and not argv0.endswith(b"tini"):  # the arcdesk process, not its init
             os.kill(int(entry.name), signal.SIGKILL)
             killed += 1
     return killed
