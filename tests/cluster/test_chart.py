@@ -136,7 +136,7 @@ def test_every_rendered_object_passes_a_server_side_dry_run(
     if rendering == "every-option":
         assert {"Ingress", "PriorityClass", "ClusterRole"} <= kinds
         roles = [doc["metadata"]["name"] for doc in docs if doc["kind"] == "Role"]
-        assert roles == ["all-opts-operator-lease"], "cluster-wide: no Role but the lease's"
+        assert roles == ["all-opts-operator-own"], "cluster-wide: only the release namespace Role"
 
 
 def python_profiles(values: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -93,7 +93,9 @@ def test_instructor_story(kubeconfig: Path, namespace: str, operator: OperatorPr
         r for r in everywhere if r["namespace"] == me.base[-1]).items()
     shown = me.json("course", "show", "bio")
     assert shown["seats"] == {"desired": 4, "ready": 4, "byPhase": {"Running": 4}}
-    assert [c["type"] for c in shown["conditions"]] == ["Ready", "Progressing", "Degraded"]
+    assert [c["type"] for c in shown["conditions"]] == ["Ready", "Progressing", "Degraded",
+                                                        "ImagesReady"]
+    assert shown["images"] == "not pre-pulling"  # this operator runs without a namespace for it
     assert shown["events"], "course show lists the course's recent events"
     assert "Conditions:" in me.ok("course", "show", "bio").stdout
 

@@ -113,6 +113,12 @@ def test_the_course_runs_on_the_chart_install_pulled_by_digest(
     assert {c["imageID"].split("@")[1] for c in desktop} == {demo_images.desktop.split("@")[1]}
     node_ip = stack.node_ip()
     assert stack.gateway_url.startswith(f"http://{node_ip}:3"), stack.gateway_url  # NodePort
+    # The desktop image is held on the real node by a pre-pull pod in the release namespace.
+    images = wait_for("the course to report its image pre-pulled", lambda: (
+        found if (found := demo_stack.kubectl.get_json(
+            "course", demo_stack.name, "-n", stack.namespace)["status"].get("images", {})
+        ).get("summary") == "1/1" else None), timeout=60)
+    assert images["image"] == demo_images.desktop
     assert all(link.startswith(stack.gateway_url + "/s/")
                for link in demo_stack.links.trainees.values())
 

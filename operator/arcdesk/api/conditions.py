@@ -17,7 +17,8 @@ from arcdesk.api.model import format_time
 READY = "Ready"
 PROGRESSING = "Progressing"
 DEGRADED = "Degraded"
-TYPES = (READY, PROGRESSING, DEGRADED)
+IMAGES_READY = "ImagesReady"  # Courses: every eligible node holds the desktop image
+TYPES = (READY, PROGRESSING, DEGRADED, IMAGES_READY)
 
 # Reasons, CamelCase. Healthy states:
 AS_EXPECTED = "AsExpected"
@@ -44,6 +45,10 @@ CONTAINER_ERROR = "ContainerError"
 DESKTOP_FAILED = "DesktopFailed"
 API_ERROR = "ApiError"
 SEATS_DEGRADED = "SeatsDegraded"
+IMAGES_PULLED = "ImagesPulled"
+IMAGES_PULLING = "ImagesPulling"
+NO_ELIGIBLE_NODES = "NoEligibleNodes"
+NOT_PULLING = "NotPulling"  # suspended, ended, or no profile: nothing to pre-pull
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,9 @@ CREDENTIALS_COMPONENT = "credentials"  # a seat's Secret
 INSTRUCTOR_COMPONENT = "instructor"  # a course's instructor Secret
 HOME_COMPONENT = "home"  # a seat's home PVC
 POLICY_COMPONENT = "network-policy"  # a course's NetworkPolicy
+PREPULL_COMPONENT = "prepull"  # an image pre-pull DaemonSet and its pods
+PREPULL = f"{GROUP}/prepull"  # label: which image and placement a pre-pull DaemonSet holds
+PREPULL_IMAGE = f"{GROUP}/image"  # annotation: the image it holds
 
 SECRETS_DIR = "/var/run/arcdesk/secrets"
 HOME_DIR = "/home/trainee"

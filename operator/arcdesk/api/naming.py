@@ -55,6 +55,11 @@ def home_claim_name(course: str, seat_id: str) -> str:
     return safe_name(course, seat_id, "home")
 
 
+def prepull_name(placement_key: str) -> str:
+    """Name of the pre-pull DaemonSet for one image and placement (a digest of both)."""
+    return f"arcdesk-prepull-{placement_key[:12]}"
+
+
 def course_policy_name(course: str) -> str:
     """Name of the course's NetworkPolicy."""
     return safe_name(course, "desktops")

@@ -7,12 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 GATEWAY_NAMESPACE_ENV = "ARCDESK_GATEWAY_NAMESPACE"  # set by the chart to the release namespace
+PREPULL_NAMESPACE_ENV = "ARCDESK_PREPULL_NAMESPACE"  # the chart: the release namespace too
 GATEWAY_SELECTOR = {"app.kubernetes.io/name": "arcdesk", "app.kubernetes.io/component": "gateway"}
 
 
 @dataclass(frozen=True)
 class Settings:
     gateway_namespace: str = "arcdesk-system"
+    # Where the image pre-pull DaemonSets run (the operator's own namespace, so their pods
+    # never count against a course namespace's quota); empty: no pre-pull.
+    prepull_namespace: str = ""
     gateway_selector: dict[str, str] = field(default_factory=lambda: dict(GATEWAY_SELECTOR))
     blocked_ipv4: tuple[str, ...] = (
         "10.0.0.0/8",
@@ -26,5 +30,6 @@ class Settings:
     @classmethod
     def from_environment(cls, env: Mapping[str, str] = os.environ) -> Settings:
         """Settings of the running operator: the chart tells it where the gateway lives."""
-        namespace = env.get(GATEWAY_NAMESPACE_ENV)
-        return cls(gateway_namespace=namespace) if namespace else cls()
+        namespace = env.get(GATEWAY_NAMESPACE_ENV) or cls.gateway_namespace
+        return cls(gateway_namespace=namespace,
+                   prepull_namespace=env.get(PREPULL_NAMESPACE_ENV, ""))

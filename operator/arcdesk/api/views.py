@@ -45,6 +45,13 @@ class ClaimState:
 
 
 @dataclass(frozen=True)
+class Rollout:
+    eligible: int  # nodes the DaemonSet should run on
+    ready: int  # of those, nodes where its pod is Ready with the current template
+    observed: bool = True  # the DaemonSet controller has seen the current template
+
+
+@dataclass(frozen=True)
 class ObjectView:
     """A Pod, Service, Secret, PVC or NetworkPolicy as the operator needs to see it."""
 
@@ -169,6 +176,17 @@ def object_view(body: Mapping[str, Any]) -> ObjectView:
         claim=claim_state(body) if kind == "PersistentVolumeClaim" else None,
         keys=tuple(sorted(data)) if kind == "Secret" else (),
     )
+
+
+def rollout(body: Mapping[str, Any]) -> Rollout:
+    """A DaemonSet's progress: nodes it should run on, and how many run it Ready with the
+    current template (numbers of an older generation count as not ready yet)."""
+    status: Mapping[str, Any] = body.get("status") or {}
+    current = status.get("observedGeneration") == (_meta(body).get("generation") or 0)
+    return Rollout(eligible=int(status.get("desiredNumberScheduled") or 0),
+                   ready=min(int(status.get("numberReady") or 0),
+                             int(status.get("updatedNumberScheduled") or 0)) if current else 0,
+                   observed=current)
 
 
 def claim_state(body: Mapping[str, Any]) -> ClaimState:

@@ -6,6 +6,7 @@ have it pass an :class:`Owner`, offline rendering passes ``None``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +165,29 @@ def network_policy(course: Course, settings: Settings, owner: Owner | None) -> M
         agent_port=labels.AGENT_PORT,
         **meta,
     )
+
+
+def prepull_key(course: Course, profile: Profile) -> str:
+    """What one pre-pull DaemonSet stands for: the image, its pull policy, and the nodes the
+    course's desktops may land on. Courses that agree share one DaemonSet."""
+    placement = {"image": profile.image, "pullPolicy": profile.pull_policy,
+                 "nodeSelector": {**profile.node_selector, **course.node_selector},
+                 "tolerations": list(profile.tolerations)}
+    return hashlib.sha256(json.dumps(placement, sort_keys=True).encode()).hexdigest()
+
+
+def prepull(course: Course, profile: Profile, namespace: str) -> Manifest:
+    """A DaemonSet (in the operator's ``namespace``) that holds the profile's image, idle, on
+    every node this course's desktops may land on, so the nodes pull it before trainees come."""
+    key = prepull_key(course, profile)
+    selector = {labels.PREPULL: key[:12], labels.COMPONENT: labels.PREPULL_COMPONENT}
+    lbls = {labels.NAME: "arcdesk", labels.PART_OF: "arcdesk", labels.MANAGED_BY: labels.MANAGER,
+            **selector}
+    meta = _meta(naming.prepull_name(key), namespace, lbls, None,
+                 **{labels.PREPULL_IMAGE: profile.image})
+    return render("prepull.yaml.j2", profile=profile, selector=selector,
+                  node_selector={**profile.node_selector, **course.node_selector},
+                  uid=labels.DESKTOP_UID, **meta)
 
 
 def seat_children(

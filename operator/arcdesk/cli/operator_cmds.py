@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from arcdesk.api.naming import is_dns_label
-from arcdesk.api.settings import GATEWAY_NAMESPACE_ENV, Settings
+from arcdesk.api.settings import GATEWAY_NAMESPACE_ENV, PREPULL_NAMESPACE_ENV, Settings
 from arcdesk.cli.output import fail
 from arcdesk.engine import runner
 from arcdesk.engine.leadership import LeaseSettings
@@ -42,6 +42,9 @@ def run(
     ] = Settings.gateway_namespace,
     kubeconfig: Annotated[str | None, typer.Option(
         envvar="KUBECONFIG", help="Kubeconfig (in a pod: the service account).")] = None,
+    prepull_namespace: Annotated[str, typer.Option(
+        envvar=PREPULL_NAMESPACE_ENV, help="Namespace of the image pre-pull DaemonSets (the "
+        "operator's own; empty: no pre-pull).")] = Settings.prepull_namespace,
     lease: Annotated[str | None, typer.Option(
         metavar="NAMESPACE/NAME", help="Reconcile only while holding this Lease (leader "
         "election): run several replicas, one acts at a time, a standby takes over within "
@@ -54,7 +57,8 @@ def run(
     options = Options(namespaces=tuple(namespace or ()), all_namespaces=all_namespaces,
                       workers=workers, api_concurrency=api_concurrency, resync_seconds=resync,
                       probe_port=probe_port, probe_host=probe_host, kubeconfig=kubeconfig,
-                      gateway_namespace=gateway_namespace, lease=_lease(lease))
+                      gateway_namespace=gateway_namespace, lease=_lease(lease),
+                      prepull_namespace=prepull_namespace)
     runner.run(options, verbose=verbose)
 
 

@@ -16,7 +16,7 @@ from arcdesk.api import conditions, labels, naming
 from arcdesk.api.conditions import Condition
 from arcdesk.api.model import Course, format_time
 from arcdesk.api.schedule import ACTIVE, ENDED, SCHEDULED, SUSPENDED, Plan
-from arcdesk.api.views import SeatView
+from arcdesk.api.views import Rollout, SeatView
 from arcdesk.build import desired
 from arcdesk.build.desired import Manifest, Owner
 from arcdesk.engine.seat_logic import Action, Problem, child_action
@@ -111,6 +111,9 @@ class CourseFacts:
     problems: Sequence[Problem] = ()  # from writing the course's own objects
     # Seats just created or changed: their status still describes the old spec.
     unsettled: frozenset[str] = frozenset()
+    images: Rollout | None = None  # the rollout of the DaemonSet pre-pulling the image
+    image: str = ""  # the profile's image
+    prepull: bool = False  # the operator pre-pulls images (it has a namespace for it)
 
 
 def course_status(facts: CourseFacts, now: datetime, previous: Mapping[str, Any],
@@ -128,10 +131,45 @@ def course_status(facts: CourseFacts, now: datetime, previous: Mapping[str, Any]
         "selector": labels.seats_selector(course.name),
         "nextTransition": _timestamp(plan.next_transition),
         "seats": {"desired": total, "ready": ready, "summary": f"{ready}/{total}"},
+        "images": _images(facts),
         "conditions": conditions.merge(previous.get("conditions"),
-                                       _conditions(facts, ready, total, problem),
+                                       [*_conditions(facts, ready, total, problem),
+                                        _images_condition(facts)],
                                        course.generation, now),
     }
+
+
+def prepull_due(stage: str) -> bool:
+    """Whether a course in ``stage`` wants its image on the nodes: from creation on, until
+    it is suspended or ends."""
+    return stage in (SCHEDULED, ACTIVE)
+
+
+def _images(facts: CourseFacts) -> dict[str, Any] | None:
+    found = facts.images
+    if found is None or not prepull_due(facts.plan.stage):
+        return None
+    return {"image": facts.image, "eligible": found.eligible, "ready": found.ready,
+            "summary": f"{found.ready}/{found.eligible}"}
+
+
+def _images_condition(facts: CourseFacts) -> Condition:
+    if not facts.prepull:
+        return Condition(conditions.IMAGES_READY, False, conditions.NOT_PULLING,
+                         "the operator pre-pulls no images (operator run --prepull-namespace)")
+    if not facts.profile_found or not prepull_due(facts.plan.stage):
+        return Condition(conditions.IMAGES_READY, False, conditions.NOT_PULLING,
+                         "nothing to pre-pull: the course is suspended or ended, or has no "
+                         "profile")
+    found = facts.images or Rollout(0, 0, observed=False)
+    where = f"{found.ready}/{found.eligible} eligible nodes hold {facts.image}"
+    if found.observed and found.eligible == 0:
+        return Condition(conditions.IMAGES_READY, False, conditions.NO_ELIGIBLE_NODES,
+                         "no node matches the profile's nodeSelector and tolerations: add "
+                         "nodes with those labels, or change the profile")
+    if found.observed and found.ready == found.eligible:
+        return Condition(conditions.IMAGES_READY, True, conditions.IMAGES_PULLED, where)
+    return Condition(conditions.IMAGES_READY, False, conditions.IMAGES_PULLING, where)
 
 
 def _timestamp(when: datetime | None) -> str | None:

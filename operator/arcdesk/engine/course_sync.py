@@ -27,6 +27,7 @@ from arcdesk.engine.course_logic import (
     seat_problems,
     unsettled,
 )
+from arcdesk.engine.prepull_sync import course_rollout
 from arcdesk.engine.seat_logic import Action, Problem, child_action
 from arcdesk.engine.state import Context, Outcome
 from arcdesk.engine.writes import CLEANUP_RECHECK, metadata_only
@@ -52,9 +53,13 @@ async def reconcile_course(ctx: Context, namespace: str, name: str) -> Outcome:
                                    _ensure_instructor_secret(ctx, course, view, owner))
     problems += [p for found in results for p in found]
     profile = ctx.caches.profile(course.profile)
+    model = ctx.models.profile(profile)
     facts = CourseFacts(course, schedule, ctx.caches.seats_of(namespace, name),
                         profile_found=profile is not None, problems=problems,
-                        unsettled=unsettled(changes))
+                        unsettled=unsettled(changes),
+                        images=course_rollout(ctx, course, model),
+                        image=model.image if model else "",
+                        prepull=bool(ctx.settings.prepull_namespace))
     await _publish(ctx, view, facts)
     delays = [d for d in (seconds_until(schedule.next_transition, now),
                           CLEANUP_RECHECK if changes.waiting else None) if d is not None]

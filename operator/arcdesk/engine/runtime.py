@@ -23,6 +23,7 @@ from arcdesk.api.settings import Settings
 from arcdesk.engine import metrics
 from arcdesk.engine.course_sync import reconcile_course
 from arcdesk.engine.leadership import Elector, LeaseSettings
+from arcdesk.engine.prepull_sync import PREPULL, reconcile_prepulls
 from arcdesk.engine.seat_sync import reconcile_seat
 from arcdesk.engine.state import Caches, Context, Outcome
 from arcdesk.engine.workqueue import Backoff, WorkQueue
@@ -46,6 +47,7 @@ class Options:
     gateway_namespace: str = Settings.gateway_namespace  # desktops accept traffic from there
     backoff_cap: float = 60.0  # seconds: the longest wait between retries of a failing object
     lease: LeaseSettings | None = None  # set: reconcile only while holding this Lease
+    prepull_namespace: str = Settings.prepull_namespace  # empty: no image pre-pull
 
 
 class Runtime:
@@ -66,7 +68,8 @@ class Runtime:
                           max_concurrency=self.options.api_concurrency,
                           on_request=self.metrics.api_request)
         self.ctx = Context(kube=self._kube, caches=Caches(indices), clock=lambda: datetime.now(UTC),
-                           settings=Settings(gateway_namespace=self.options.gateway_namespace))
+                           settings=Settings(gateway_namespace=self.options.gateway_namespace,
+                                             prepull_namespace=self.options.prepull_namespace))
         if self.options.probe_port:
             self._probe = await probes.serve(self.metrics, self._refresh_gauges, self.healthy,
                                               self.options.probe_host, self.options.probe_port)
@@ -119,6 +122,7 @@ class Runtime:
     # Watch events, from the kopf handlers.
     def course_changed(self, namespace: str, name: str) -> None:
         self.queue.add(("Course", namespace, name))
+        self.queue.add(PREPULL, COURSE_DEBOUNCE)  # which images the nodes should hold
 
     def seat_changed(self, namespace: str, name: str, course: str) -> None:
         self.queue.add(("Seat", namespace, name))
@@ -173,6 +177,8 @@ class Runtime:
         kind, namespace, name = key
         if kind == "Course":
             return await reconcile_course(self.ctx, namespace, name)
+        if key == PREPULL:
+            return await reconcile_prepulls(self.ctx)
         return await reconcile_seat(self.ctx, namespace, name)
 
     async def _resync(self) -> None:

@@ -15,7 +15,14 @@ from typing import Any, Generic, TypeVar, cast
 from arcdesk.api import labels
 from arcdesk.api.model import Course, Profile, parse_course, parse_profile
 from arcdesk.api.settings import Settings
-from arcdesk.api.views import CourseView, ObjectView, ProfileView, SeatView, object_view
+from arcdesk.api.views import (
+    CourseView,
+    ObjectView,
+    ProfileView,
+    Rollout,
+    SeatView,
+    object_view,
+)
 from arcdesk.kube.api import Writer
 
 # Index ids: kopf passes each index to handlers as a keyword argument of this name.
@@ -225,6 +232,8 @@ class Context:
         default_factory=dict)
     # (kind, namespace, name) -> (when, view) of children we created; see child().
     created: dict[tuple[str, str, str], tuple[float, ObjectView]] = field(default_factory=dict)
+    # Pre-pull DaemonSet name -> its last seen rollout (engine.prepull_sync keeps it).
+    prepull_rollouts: dict[str, Rollout] = field(default_factory=dict)
 
     def child(self, kind: str, namespace: str, name: str) -> ObjectView | None:
         """The index's view of a child object, or our own create of moments ago that the

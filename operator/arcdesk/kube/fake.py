@@ -76,6 +76,16 @@ class FakeKube:
             raise _error("get", kind, namespace, name, 404, "NotFound")
         return copy.deepcopy(found)
 
+    async def list(self, kind: str, namespace: str | None, selector: str = "",
+                   field_selector: str = "") -> tuple[list[Body], str]:
+        """Objects of ``kind`` in ``namespace`` whose labels match ``selector`` (a=b,...)."""
+        self._enter("list", kind, namespace, "")
+        wanted = dict(term.split("=", 1) for term in selector.split(",") if term)
+        found = [copy.deepcopy(o) for (k, ns, _), o in sorted(self.objects.items())
+                 if k == kind and ns == namespace
+                 and wanted.items() <= (o["metadata"].get("labels") or {}).items()]
+        return found, str(next(self._versions))
+
     async def create(self, manifest: Body) -> Body:
         meta = manifest["metadata"]
         kind, namespace = manifest["kind"], meta.get("namespace")

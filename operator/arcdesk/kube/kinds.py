@@ -65,13 +65,14 @@ NETWORK_POLICY = Kind("NetworkPolicy", "apis/networking.k8s.io/v1", "networkpoli
                       "network policy")
 ENDPOINT_SLICE = Kind("EndpointSlice", "apis/discovery.k8s.io/v1", "endpointslices",
                       "endpoint slice")
+DAEMON_SET = Kind("DaemonSet", "apis/apps/v1", "daemonsets", "image pre-puller")
 LEASE = Kind("Lease", "apis/coordination.k8s.io/v1", "leases", "lease")
 STORAGE_CLASS = Kind("StorageClass", "apis/storage.k8s.io/v1", "storageclasses",
                      "storage class", namespaced=False)
 
 KINDS = {k.kind: k for k in (COURSE, SEAT, PROFILE, POD, SERVICE, SECRET, CLAIM, EVENT, NODE,
                              NAMESPACE, NETWORK_POLICY, ENDPOINT_SLICE, STORAGE_CLASS,
-                             LEASE)}
+                             LEASE, DAEMON_SET)}
 # What the operator makes for a seat or a course, and watches to repair.
 CHILD_KINDS = (POD, SERVICE, SECRET, CLAIM, NETWORK_POLICY)
 

@@ -77,12 +77,21 @@ def course_detail(obj: Mapping[str, Any], seats: Sequence[Mapping[str, Any]],
         "seats": {"desired": counts.get("desired", len(seats)), "ready": counts.get("ready", 0),
                   "byPhase": dict(sorted(phases.items()))},
         "schedule": schedule(spec, status),
+        "images": _images(status),
         "conditions": [{"type": c.get("type"), "status": c.get("status"),
                         "reason": c.get("reason", ""), "message": c.get("message", ""),
                         "age": age(c.get("lastTransitionTime"), now)}
                        for c in status.get("conditions") or []],
         "events": recent_events(events, now),
     }
+
+
+def _images(status: Mapping[str, Any]) -> str:
+    """The pre-pull as `course show` says it: nodes holding the image of those eligible."""
+    found = status.get("images")
+    if not found:
+        return "not pre-pulling"
+    return f"{found.get('ready', 0)}/{found.get('eligible', 0)} nodes hold {found.get('image')}"
 
 
 def schedule(spec: Mapping[str, Any], status: Mapping[str, Any]) -> dict[str, Any]:
