@@ -6,6 +6,7 @@ with a message saying how to start it.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,10 +49,10 @@ def crds(kubectl: kit.Kubectl) -> list[str]:
     return kit.install_crds(kubectl, "arcdesk-tests")
 
 
-@pytest.fixture
-def namespace(api: client.ApiClient, crds: list[str]) -> Iterator[str]:
+@contextlib.contextmanager
+def restricted_namespace(api: client.ApiClient, prefix: str = "t-") -> Iterator[str]:
     """A fresh namespace enforcing Pod Security `restricted`, deleted (without waiting) after."""
-    name = f"t-{secrets.token_hex(4)}"
+    name = f"{prefix}{secrets.token_hex(4)}"
     core = client.CoreV1Api(api)
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
         name=name, labels={"pod-security.kubernetes.io/enforce": "restricted",
@@ -62,3 +63,9 @@ def namespace(api: client.ApiClient, crds: list[str]) -> Iterator[str]:
     except client.ApiException as error:
         if error.status != 404:
             raise
+
+
+@pytest.fixture
+def namespace(api: client.ApiClient, crds: list[str]) -> Iterator[str]:
+    with restricted_namespace(api) as name:
+        yield name

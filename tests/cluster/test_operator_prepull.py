@@ -6,7 +6,6 @@ removes it."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from kubernetes import client
 
 from devcluster.kit import TEST_IMAGE, OperatorProcess, wait_for
+from tests.cluster.conftest import restricted_namespace
 from tests.cluster.operator_fixture import profile_fixture  # noqa: F401 - fixture
 from tests.cluster.operator_helpers import Namespace, condition
 
@@ -26,13 +26,8 @@ PREPULL = "app.kubernetes.io/component=prepull"
 @pytest.fixture
 def system_namespace(api: client.ApiClient, crds: list[str]) -> Iterator[str]:
     """The operator's own namespace (Pod Security `restricted`, as the chart's is)."""
-    name = f"t-sys-{secrets.token_hex(3)}"
-    core = client.CoreV1Api(api)
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
-        name=name, labels={"pod-security.kubernetes.io/enforce": "restricted",
-                           "arcdesk.dev/test": "true"})))
-    yield name
-    core.delete_namespace(name)
+    with restricted_namespace(api, "t-sys-") as name:
+        yield name
 
 
 @pytest.fixture

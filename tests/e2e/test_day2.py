@@ -99,8 +99,16 @@ def open_desktops(course: RunningCourse, browser: Any) -> list[Any]:
 
 
 def assert_reconnected(pages: list[Any]) -> None:
+    """Each trainee looks at their tab (a background tab's timers are throttled): it shows
+    the desktop again without a reload."""
     for page in pages:
-        desktops.wait_gateway_connected(page, timeout_ms=60000)
+        page.bring_to_front()
+        try:
+            desktops.wait_gateway_connected(page, timeout_ms=60000)
+        except Exception as error:
+            state = page.evaluate("() => [document.body.dataset.state, "
+                                  "document.getElementById('status').textContent]")
+            raise AssertionError(f"the page did not reconnect: {state}") from error
         problems = desktops.desktop_problems_after(page, 30, desktops.GATEWAY_SCREEN)
         assert not problems, f"the reconnected page does not show the desktop: {problems}"
 

@@ -11,8 +11,16 @@ function show(state, text) {
 
 // A dropped connection is retried (a gateway rollout, a desktop pod being replaced): after
 // 1, 2, 4, 8 s, then every 10 s, for about two minutes. A refused credentials request ends it.
+// Browsers throttle timers in background tabs (to once a minute after a while), so a tab
+// that comes back into view retries at once.
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, ...Array(10).fill(10000)];
 let failures = 0;
+let pending = null;
+
+function attempt() {
+  pending = null;
+  connect().catch(retryLater);
+}
 
 function retryLater() {
   if (failures >= RETRY_DELAYS_MS.length) {
@@ -22,8 +30,15 @@ function retryLater() {
   const delay = RETRY_DELAYS_MS[failures];
   failures += 1;
   show("reconnecting", `Connection lost; reconnecting in ${delay / 1000} s`);
-  setTimeout(() => connect().catch(retryLater), delay);
+  pending = setTimeout(attempt, delay);
 }
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && pending !== null) {
+    clearTimeout(pending);
+    attempt();
+  }
+});
 
 async function connect() {
   const response = await fetch(screen.dataset.credentials, {
@@ -58,4 +73,4 @@ async function connect() {
   });
 }
 
-connect().catch(retryLater);
+attempt();
