@@ -53,7 +53,7 @@ fresh-check: image-deps ## clean-room check: make $(FRESH_TARGETS) in a fresh De
 	.ci/fresh-check $(FRESH_TARGETS)
 
 clean: ## remove the venv and caches inside the clone (not ~/.cache/arcdesk)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 include devcluster/devcluster.mk
 include devcluster/realnode.mk
