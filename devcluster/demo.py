@@ -211,7 +211,8 @@ class Stack:
     def gateway_indexed(self) -> list[dict[str, float]]:
         """Each gateway pod's arcdesk_gateway_indexed_objects by kind (its metrics port, on
         the pod IP: reachable from the node, never through the Service)."""
-        return [gateway_indexed(9090, pod["status"].get("podIP", "0.0.0.0"))
+        return [gateway_indexed(container_port(pod, "metrics"),
+                                pod["status"].get("podIP", "0.0.0.0"))
                 for pod in self.pods("gateway")]
 
     def links(self, course: str) -> Links:
@@ -257,6 +258,13 @@ class Stack:
         self.kubectl("delete", "namespace", self.namespace, "--ignore-not-found",
                      f"--wait={str(wait).lower()}", f"--timeout={timeout:.0f}s",
                      timeout=timeout + 10)
+
+
+def container_port(pod: dict[str, Any], name: str) -> int:
+    """The container port called ``name`` (the chart names the gateway's `http` and
+    `metrics`)."""
+    return int(next(p["containerPort"] for c in pod["spec"]["containers"]
+                    for p in c.get("ports", ()) if p["name"] == name))
 
 
 def up(stack: Stack, started: float) -> None:

@@ -121,7 +121,9 @@ def namespace(kubectl: kit.Kubectl) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Debian Chromium, launched as the desktop tier launches it."""
+    """Headless Debian Chromium (never a downloaded one), launched as the desktop tier
+    launches it, one fresh profile per module: a trainee's and the instructor's cookies
+    live side by side in it, as in one person's browser."""
 
     if not Path(kit.CHROMIUM).exists():
         pytest.fail(f"{kit.CHROMIUM} missing: run `make desktop-deps` (Debian chromium)")

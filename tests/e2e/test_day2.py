@@ -14,26 +14,17 @@ import secrets
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from arcdesk.api import labels
-from devcluster import demo, desktops, kit
+from devcluster import demo, desktops
 from devcluster.kit import wait_for
 from tests.e2e.stack import RunningCourse, demo_stack
 
 __all__ = ["demo_stack"]
 
 SEATS = ("seat-001", "seat-002")
-
-
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with kit.chromium(tmp_path_factory.mktemp("chromium-profile")) as browser:
-        yield browser
 
 
 def seats_of(course: RunningCourse) -> list[dict[str, Any]]:
@@ -122,13 +113,13 @@ def roll_to(stack: demo.Stack, before: dict[str, set[str]], *helm_args: str) -> 
 
 
 def test_upgrade_and_rollback_keep_every_desktop_seat_link_and_home(
-        demo_stack: RunningCourse, demo_images: demo.Images, chromium: Any,
+        demo_stack: RunningCourse, demo_images: demo.Images, browser: Any,
         tmp_path: Path) -> None:
     stack, note = demo_stack.stack, f"day2-{secrets.token_hex(4)}"
     for seat in SEATS:
         demo_stack.kubectl.run("exec", demo_stack.seat_name(seat), "-n", stack.namespace,
                                "--", "sh", "-c", f'echo {note} > "$HOME/day2.txt"')
-    pages = open_desktops(demo_stack, chromium)
+    pages = open_desktops(demo_stack, browser)
     before = what_trainees_have(demo_stack)
     rebuilt = rebuild(demo_images.operator, note, tmp_path)
     assert rebuilt != demo_images.operator
@@ -186,7 +177,8 @@ def test_two_replicas_each_gateway_opens_every_link_and_a_crashed_leader_hands_o
     assert len(gateways) == 2
     stack.links(demo_stack.name)  # waits until both replicas indexed the course
     for pod, link in itertools.product(gateways, demo_stack.links.trainees.values()):
-        direct = link.replace(stack.gateway_url, f"http://{pod['status']['podIP']}:8000")
+        direct = link.replace(stack.gateway_url, f"http://{pod['status']['podIP']}:"
+                                                 f"{demo.container_port(pod, 'http')}")
         assert demo.http_status(direct) == 200, f"{pod['metadata']['name']} refused a link"
 
     pods = wait_for("two running operator pods", lambda: (

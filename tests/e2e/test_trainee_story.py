@@ -21,13 +21,11 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from PIL import Image, ImageChops
 
-from devcluster import desktops, kit
+from devcluster import desktops
 from devcluster.demo import Images
 from devcluster.kit import wait_for
 from tests.e2e.conftest import NODE_NAME
@@ -38,14 +36,6 @@ __all__ = ["demo_stack"]  # the fixture, shared with `make demo`'s launcher
 WHITE_SCREEN = r"printf '\e[107m\e[2J'"  # clear the terminal to bright white
 TERMINAL_SHARE = 0.15  # an 80x24 terminal covers ~28% of the 1280x800 desktop
 SCREEN = desktops.GATEWAY_SCREEN
-
-
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Debian's Chromium (never a downloaded one) with a fresh profile; the trainee and the
-    instructor cookies live side by side in it, as in one person's browser."""
-    with kit.chromium(tmp_path_factory.mktemp("chromium-profile")) as browser:
-        yield browser
 
 
 def _channels(png: bytes) -> tuple[Image.Image, Image.Image]:
@@ -159,10 +149,10 @@ def test_through_the_gateway_pod_a_trainee_opens_only_their_own_seat(
 
 
 def test_a_file_written_in_the_desktop_outlives_its_pod(
-        demo_stack: RunningCourse, chromium: Any) -> None:
+        demo_stack: RunningCourse, browser: Any) -> None:
     seat, note = "seat-001", f"kept-{secrets.token_hex(4)}"
     first = demo_stack.ready_pod(seat)
-    page = chromium.new_page()
+    page = browser.new_page()
     open_desktop(page, demo_stack.links.trainees[seat])
     open_terminal(page)
     run_in_terminal(page, f"echo {note} > ~/story.txt")
@@ -183,10 +173,10 @@ def test_a_file_written_in_the_desktop_outlives_its_pod(
 
 
 def test_instructor_sees_the_seat_live_and_view_only_ignores_input(
-        demo_stack: RunningCourse, chromium: Any) -> None:
+        demo_stack: RunningCourse, browser: Any) -> None:
     seat = "seat-002"
     card = f"li.seat-card[data-seat='{seat}']"
-    instructor = chromium.new_page()
+    instructor = browser.new_page()
     instructor.goto(demo_stack.links.instructor)
     desktops.wait_thumbnails_drawn(instructor)
     assert instructor.locator("li.seat-card").count() == 2
@@ -195,7 +185,7 @@ def test_instructor_sees_the_seat_live_and_view_only_ignores_input(
         png if not desktops.desktop_problems(png := desktops.canvas_png(instructor, shown))
         else None), timeout=20, interval=1)
 
-    trainee = chromium.new_page()
+    trainee = browser.new_page()
     open_desktop(trainee, demo_stack.links.trainees[seat])
     open_terminal(trainee)
     baseline = white(desktops.canvas_png(trainee, SCREEN))
