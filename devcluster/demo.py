@@ -1,7 +1,7 @@
 """`make demo`: arcdesk installed with Helm as an admin installs it — the operator and the
 gateway as pods on the devcluster's real node, pulled by digest from the devcluster registry —
-then a DesktopProfile for the base desktop (by digest too), a two-seat course, and its links
-through the gateway pod's NodePort.
+then a DesktopProfile for the ARC + bioimage desktop (by digest too; DEMO_PROFILE=base for the
+quicker base desktop), a two-seat course, and its links through the gateway pod's NodePort.
 
     .venv/bin/python -m devcluster.demo up       # after realnode-up
     .venv/bin/python -m devcluster.demo status   # the pods; RSS and CPU of every component
@@ -43,7 +43,10 @@ NODE_PORT = int(os.environ.get("DEMO_NODE_PORT", "30080"))
 CHART = REPO / "charts" / "arcdesk"
 VALUES = REPO / "devcluster" / "values-realnode.yaml"
 BUILDER = REPO / "images" / "build" / "desktop_image.py"
-PROFILE_FILE = REPO / "examples" / "profile-demo.yaml"
+# Which desktop image the demo builds and its DesktopProfile "demo" runs: bioimage or base.
+DEMO_PROFILE = os.environ.get("DEMO_PROFILE") or "bioimage"
+PROFILE_FILES = {"bioimage": REPO / "examples" / "profile-demo.yaml",
+                 "base": REPO / "examples" / "profile-demo-base.yaml"}
 COURSE_FILE = REPO / "examples" / "course-demo.yaml"
 IMAGE_TAG = "0.1.0"
 
@@ -91,9 +94,16 @@ def build_and_push(profile: str, repository: str) -> str:
         raise DemoError(str(error)) from error
 
 
-def push_images() -> Images:
+def profile_file(profile: str) -> Path:
+    if profile not in PROFILE_FILES:
+        raise DemoError(f"DEMO_PROFILE={profile!r}: use one of {', '.join(PROFILE_FILES)}")
+    return PROFILE_FILES[profile]
+
+
+def push_images(profile: str = DEMO_PROFILE) -> Images:
+    profile_file(profile)  # a wrong DEMO_PROFILE fails before any build
     return Images(operator=build_and_push("operator", "arcdesk/operator"),
-                  desktop=build_and_push("base", "arcdesk/desktop-base"))
+                  desktop=build_and_push(profile, f"arcdesk/desktop-{profile}"))
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,7 @@ class Stack:
     node_port: int = NODE_PORT  # 0: Kubernetes picks one
     kubeconfig: Path = STATE / "kubeconfig"
     release: str = RELEASE
+    profile: str = DEMO_PROFILE  # the desktop image of the profile "demo"
     gateway_url: str = ""  # http://<node IP>:<node port>, known once installed
 
     @property
@@ -174,7 +185,7 @@ class Stack:
                   "--set", f"image.digest={digest}", "--set", f"gateway.service.nodePort="
                   f"{self.node_port}", "--set", "desktops.defaultProfiles=false", *values,
                   "--wait", "--timeout", "180s")
-        self.apply_profile(images.desktop)
+        self.apply_profile(images.desktop, profile_file(self.profile))
         service = json.loads(self.kubectl("get", "service", f"{self.release}-gateway", "-n",
                                           self.namespace, "-o", "json"))
         self.gateway_url = f"http://{self.node_ip()}:{service['spec']['ports'][0]['nodePort']}"
@@ -182,9 +193,9 @@ class Stack:
                  lambda: http_status(f"{self.gateway_url}/healthz") == 200, timeout=60,
                  interval=0.5, error=DemoError)
 
-    def apply_profile(self, image: str, profile_file: Path = PROFILE_FILE) -> None:
-        """``profile_file`` with ``image`` (a digest reference): what runs is what was pushed."""
-        doc = yaml.safe_load(profile_file.read_text())
+    def apply_profile(self, image: str, manifest: Path) -> None:
+        """``manifest`` with ``image`` (a digest reference): what runs is what was pushed."""
+        doc = yaml.safe_load(manifest.read_text())
         doc["spec"]["image"] = image
         self.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-",
                      stdin=json.dumps(doc))
@@ -269,8 +280,8 @@ def container_port(pod: dict[str, Any], name: str) -> int:
 
 def up(stack: Stack, started: float) -> None:
     stack.check_prerequisites()
-    say("building (cached) and pushing the operator and base desktop images")
-    images = push_images()
+    say(f"building (cached) and pushing the operator and {stack.profile} desktop images")
+    images = push_images(stack.profile)
     say(f"helm upgrade --install {stack.release} charts/arcdesk -n {stack.namespace} "
         f"-f devcluster/values-realnode.yaml (image {images.operator})")
     stack.install(images)

@@ -35,12 +35,15 @@ GEOMETRY = (1280, 800)
 BIOIMAGE_APPS = [
     {"name": "Terminal", "exec": "xfce4-terminal", "icon": "utilities-terminal"},
     {"name": "napari", "exec": "napari", "icon": "applications-graphics"},
-    {"name": "ImageJ", "exec": "imagej", "icon": "imagej1"},
+    {"name": "ImageJ", "exec": "imagej", "icon": "imagej"},
+    {"name": "CellProfiler", "exec": "cellprofiler", "icon": "cellprofiler"},
 ]
 REQUIRED_COMMANDS = (
     "Xvnc", "vncpasswd", "websockify", "xfce4-session", "dbus-run-session", "xprintidle",
-    "xwd", "xdotool", "xev", "wmctrl", "git", "git-lfs", "imagej", "java",
+    "xwd", "xdotool", "xev", "wmctrl", "git", "git-lfs", "java",
 )
+# Launchers `make desktop-deps` writes into the profile venv (as the image has them).
+VENV_COMMANDS = ("python", "napari", "imagej", "showinf", "bfconvert", "cellprofiler")
 SESSION_MARK = "ARCDESK_SESSION_ID"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,11 +62,13 @@ def missing_prerequisites() -> list[str]:
     if not Path("/usr/share/novnc/vnc.html").exists():
         missing.append("/usr/share/novnc (Debian package novnc)")
     venv = desktop_venv()
+    missing += [f"{venv}/bin/{c}" for c in VENV_COMMANDS if not (venv / "bin" / c).exists()]
     for module in ("arctrl", "napari", "skimage", "bioio", "ome_zarr"):
         if not list((venv / "lib").glob(f"python3*/site-packages/{module}")):
             missing.append(f"python package {module} in {venv}")
-    if not (venv / "share" / "arcdesk-data" / "cell.tif").exists():
-        missing.append(f"sample data {venv}/share/arcdesk-data")
+    for sample in ("cell.tif", "ihc.ome.tif", "nuclei/counts.csv", "count-nuclei.cppipe"):
+        if not (venv / "share" / "arcdesk-data" / sample).exists():
+            missing.append(f"sample data {venv}/share/arcdesk-data/{sample}")
     return missing
 
 

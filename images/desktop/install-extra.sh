@@ -3,7 +3,7 @@
 #   install-extra.sh NAME URL SHA256
 # An empty URL installs nothing (the default: these need the internet beyond our registries,
 # which a real CI has and the development machines do not). A URL without SHA256 is refused.
-# NAME: bioformats | fiji | qupath | ilastik | arcitect | arc-commander
+# NAME: fiji | qupath | ilastik | arcitect | arc-commander
 set -euo pipefail
 name="$1" url="${2:-}" sha="${3:-}"
 [[ -z "$url" ]] && exit 0
@@ -22,8 +22,6 @@ launcher() {  # name, exec: a menu entry (the DesktopProfile's apps list adds de
 mkdir -p /usr/local/share/applications /opt/extras
 
 case "$name" in
-  bioformats)  # ImageJ's system plugin folder, linked into each ~/.imagej by Debian's wrapper
-    install -D -m 0644 "$file" /usr/share/imagej/plugins/bioformats_package.jar ;;
   fiji)
     python3 -m zipfile -e "$file" /opt/extras/
     chmod +x /opt/extras/Fiji.app/ImageJ-linux64

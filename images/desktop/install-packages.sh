@@ -4,6 +4,8 @@
 #   install-packages.sh apt PROFILE [EXTRA.apt ...]   Debian packages of PROFILE (+ extras)
 #   install-packages.sh pip PROFILE VENV               PyPI packages of PROFILE into VENV
 # Profiles layer: base < arc < bioimage; each includes the lists of the ones before it.
+# pip pins come from PROFILE's own constraints-PROFILE.txt, a freeze of all of its lists:
+# a version bump for bioimage leaves the arc layers (and their cache) alone.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 lists="$here/packages"
@@ -40,7 +42,7 @@ install_pip() {
   [[ -x "$venv/bin/python" ]] || /usr/bin/python3 -m venv "$venv"
   if ((${#reqs[@]})); then
     "$venv/bin/pip" install -q --disable-pip-version-check --no-cache-dir \
-      -c "$lists/constraints.txt" "${reqs[@]}"
+      -c "$lists/constraints-$profile.txt" "${reqs[@]}"
   fi
 }
 

@@ -12,6 +12,10 @@ machine without them, every test fails with a message naming what is missing (ne
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,3 +56,13 @@ def page(browser: Any) -> Iterator[Any]:
         yield tab
     finally:
         tab.close()
+
+
+@pytest.fixture
+def app_process(desktop_session: Any) -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:  # the whole group: `imagej` is a script that starts java
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

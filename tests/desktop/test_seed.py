@@ -115,7 +115,8 @@ def test_seeded_arc_loads_with_arctrl(seeded_home: SeededHome) -> None:
 
 def test_sample_data_is_seeded(seeded_home: SeededHome) -> None:
     data = seeded_home.home / "data"
-    for name in ("cell.tif", "cell.ome.tif", "cell.ome.zarr", "README.txt"):
+    for name in ("cell.tif", "cell.ome.tif", "cell.ome.zarr", "ihc.ome.tif", "README.txt",
+                 "nuclei/nuclei-01.tif", "nuclei/counts.csv", "count-nuclei.cppipe"):
         assert (data / name).exists(), name
 
 

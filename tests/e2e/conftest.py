@@ -101,9 +101,11 @@ def pushed_busybox(real_node: dict) -> str:
 
 @pytest.fixture(scope="session")
 def demo_images(real_node: dict) -> demo.Images:
-    """The operator and base desktop images, built (cached) and pushed as `make demo` does."""
+    """The operator and base desktop images, built (cached) and pushed as `make demo
+    DEMO_PROFILE=base` does: the stories and day-2 tests need a light desktop (four seats
+    share the 2-core real node); test_bioimage_desktop.py runs the bioimage one."""
     try:
-        return demo.push_images()
+        return demo.push_images("base")
     except demo.DemoError as error:
         pytest.fail(str(error), pytrace=False)
 

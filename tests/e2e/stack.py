@@ -1,5 +1,5 @@
 """The demo's stack as a test fixture: charts/arcdesk installed with Helm (operator and gateway
-pods on the real node, by digest from the devcluster registry), examples/profile-demo.yaml and
+pods on the real node, by digest from the devcluster registry), examples/profile-demo-base.yaml and
 examples/course-demo.yaml (two seats) — run by devcluster/demo.py's own :class:`Stack`, in a
 namespace, state directory and NodePort of the test's own, so `make demo` and this tier
 install the same thing.
@@ -69,7 +69,7 @@ def demo_stack(kubectl: Kubectl, real_node: dict, demo_images: demo.Images,
     """arcdesk installed with the chart as `make demo` installs it, and the demo course
     (2 seats Ready on the real node), in a fresh namespace; uninstalled after the module."""
     stack = demo.Stack(namespace=f"e2e-story-{secrets.token_hex(3)}",
-                       state=tmp_path_factory.mktemp("stack"), node_port=0)
+                       state=tmp_path_factory.mktemp("stack"), node_port=0, profile="base")
     try:
         stack.check_prerequisites()
         stack.install(demo_images)

@@ -205,8 +205,10 @@ def runtime_env(
 ) -> dict[str, str]:
     """Environment of every child: display, auth and XDG dirs inside writable paths only."""
     env = {k: v for k, v in base.items() if not k.startswith(("XDG_", "DBUS_"))}
-    # The profile's venv (napari, ARCtrl) comes first so launchers can say just ``napari``.
+    # The profile's venv (napari, ARCtrl, the ImageJ and CellProfiler launchers) comes first
+    # so launchers can say just ``napari``; its share/ holds their icons.
     path = [str(config.arc_python.parent), env.get("PATH", "/usr/local/bin:/usr/bin:/bin")]
+    venv_share = config.arc_python.parent.parent / "share"
     env.update(
         HOME=str(config.home),
         PATH=":".join(path),
@@ -217,7 +219,7 @@ def runtime_env(
         XDG_CACHE_HOME=str(config.home / ".cache"),
         XDG_DATA_HOME=str(config.home / ".local" / "share"),
         XDG_CONFIG_DIRS=f"{xdg_dirs[0]}:/etc/xdg",
-        XDG_DATA_DIRS=f"{xdg_dirs[1]}:/usr/local/share:/usr/share",
+        XDG_DATA_DIRS=f"{xdg_dirs[1]}:{venv_share}:/usr/local/share:/usr/share",
         XDG_CURRENT_DESKTOP="XFCE",
         XDG_SESSION_TYPE="x11",
         NO_AT_BRIDGE="1",  # no accessibility bus: it only delays the first frame here
