@@ -200,10 +200,14 @@ class Stack:
         self.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-",
                      stdin=json.dumps(doc))
 
-    def apply_course(self, course_file: Path = COURSE_FILE, timeout: float = 300) -> str:
-        """The course of ``course_file`` in this stack's namespace, Ready; returns its name."""
+    def apply_course(self, course_file: Path = COURSE_FILE, timeout: float = 300,
+                     seats: int | None = None) -> str:
+        """The course of ``course_file`` in this stack's namespace (``seats``: that many
+        instead), Ready; returns its name."""
         doc = yaml.safe_load(course_file.read_text())
         doc["metadata"]["namespace"] = self.namespace
+        if seats is not None:
+            doc["spec"]["seats"]["count"] = seats
         self.state.mkdir(parents=True, exist_ok=True)
         placed = self.state / "course.yaml"
         placed.write_text(yaml.safe_dump(doc))

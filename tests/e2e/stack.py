@@ -9,9 +9,11 @@ Import the fixture into a test module: ``from tests.e2e.stack import demo_stack`
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,17 +65,17 @@ class RunningCourse:
         return str(result.stdout) if result.returncode == 0 else None
 
 
-@pytest.fixture(scope="module")
-def demo_stack(kubectl: Kubectl, real_node: dict, demo_images: demo.Images,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCourse]:
-    """arcdesk installed with the chart as `make demo` installs it, and the demo course
-    (2 seats Ready on the real node), in a fresh namespace; uninstalled after the module."""
-    stack = demo.Stack(namespace=f"e2e-story-{secrets.token_hex(3)}",
-                       state=tmp_path_factory.mktemp("stack"), node_port=0, profile="base")
+@contextlib.contextmanager
+def installed_course(kubectl: Kubectl, images: demo.Images, state: Path, profile: str,
+                     seats: int | None = None) -> Iterator[RunningCourse]:
+    """arcdesk installed with the chart as `make demo` installs it (desktop ``profile``), and
+    the demo course Ready on the real node, in a fresh namespace; uninstalled afterwards."""
+    stack = demo.Stack(namespace=f"e2e-{profile}-{secrets.token_hex(3)}", state=state,
+                       node_port=0, profile=profile)
     try:
         stack.check_prerequisites()
-        stack.install(demo_images)
-        name = stack.apply_course(timeout=180)
+        stack.install(images)
+        name = stack.apply_course(timeout=240, seats=seats)
         course = RunningCourse(stack, kubectl, name, stack.links(name))
     except demo.DemoError as error:
         _show_logs(stack)
@@ -84,6 +86,15 @@ def demo_stack(kubectl: Kubectl, real_node: dict, demo_images: demo.Images,
     finally:
         _show_logs(stack)  # shown when a test fails
         stack.uninstall(wait=False)
+
+
+@pytest.fixture(scope="module")
+def demo_stack(kubectl: Kubectl, real_node: dict, demo_images: demo.Images,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCourse]:
+    """`make demo DEMO_PROFILE=base`: the chart and the 2-seat demo course, per module."""
+    with installed_course(kubectl, demo_images, tmp_path_factory.mktemp("stack"),
+                          "base") as course:
+        yield course
 
 
 def _show_logs(stack: demo.Stack) -> None:
