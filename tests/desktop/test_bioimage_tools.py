@@ -62,11 +62,14 @@ def test_imagej_opens_the_multichannel_ome_tiff_through_bioformats(
     assert report.read_text().split() == ["512", "512", "3"], "importer did not read 3 channels"
 
 
-def test_cellprofiler_counts_the_sample_nuclei_headless(
-    desktop_session: Any, tmp_path: Path
+def test_cellprofiler_counts_the_sample_nuclei_into_the_trainees_arc(
+    desktop_session: Any,
 ) -> None:
+    """The walkthrough's step (docs/bioimage-course.md): the sample pipeline counts the
+    nuclei headless, its tables land in the ARC's runs/ and are committed as the trainee."""
     data = data_dir(desktop_session)
-    out = tmp_path / "cellprofiler"
+    arc = Path(desktop_session.home) / "ARCs" / desktops.COURSE
+    out = arc / "runs" / "count-nuclei"
     run_in_desktop(
         desktop_session,
         ["cellprofiler", "-c", "-r", "-p", str(data / "count-nuclei.cppipe"),
@@ -81,6 +84,11 @@ def test_cellprofiler_counts_the_sample_nuclei_headless(
     for image, count in truth.items():
         assert abs(counted[image] - count) <= COUNT_TOLERANCE * count, (image, counted[image])
     assert (out / "nuclei_Nuclei.csv").stat().st_size > 0, "no per-nucleus measurements"
+    git = ["git", "-C", str(arc)]
+    run_in_desktop(desktop_session, [*git, "add", "runs"], timeout=30)
+    run_in_desktop(desktop_session, [*git, "commit", "-q", "-m", "nuclei counts"], timeout=30)
+    author = run_in_desktop(desktop_session, [*git, "log", "-1", "--format=%an"], timeout=30)
+    assert author.strip() == desktops.TRAINEE.strip(".")  # git trims a name's end dots
 
 
 def test_napari_opens_the_ome_zarr_through_its_plugin(

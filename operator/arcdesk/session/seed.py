@@ -104,8 +104,19 @@ def scaffold_arc(config: SessionConfig, env: Mapping[str, str]) -> None:
         _run([str(config.arc_python), str(script), str(path), "--identifier", config.course,
               "--title", config.course_title, "--owner", config.trainee], env, config.home)
         _run(["git", "init", "-q", "-b", "main"], env, path)
+        # Commits in the ARC carry the trainee's name out of the box (this repository's own
+        # config: a trainee's ~/.gitconfig stays theirs, and wins elsewhere).
+        for key, value in arc_identity(config).items():
+            _run(["git", "config", key, value], env, path)
 
     _into_place(arc_dir(config), build)
+
+
+def arc_identity(config: SessionConfig) -> dict[str, str]:
+    """git's user.name/user.email for the trainee's ARC; the address is per seat and never
+    routable (.invalid), so no mail leaves a course by accident."""
+    return {"user.name": config.trainee or config.seat,
+            "user.email": f"{config.seat}@{config.course}.arcdesk.invalid"}
 
 
 def launchers(config: SessionConfig) -> None:
