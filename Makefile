@@ -43,7 +43,7 @@ test-desktop: setup desktop-deps cluster-up ## real Xvnc session + headless Chro
 
 test: lint test-unit test-cluster test-desktop test-e2e ## everything CI runs
 
-bench: setup desktop-deps cluster-up ## benchmarks; results in bench/results/, tables in the READMEs
+bench: setup desktop-deps realnode-up image-deps ## benchmarks; results in bench/results/, tables in the READMEs
 	$(PY) -m bench
 	$(PY) -m bench.report
 

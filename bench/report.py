@@ -76,6 +76,12 @@ def _others() -> Iterator[str]:
     if cold:
         yield (f"| desktop cold start, p50 / p95 | {cold['p50_s']:.2f} / {cold['p95_s']:.2f} s "
                f"| ≤ 2 s ({_verdict(cold['p50_s'] <= 2)}) |")
+    pod = _load("desktop_pod")
+    if pod:
+        bio = pod["bioimage"]
+        yield (f"| bioimage desktop pod on the real node: course resume → drawn, p50 / p95 | "
+               f"{bio['p50_s']:.2f} / {bio['p95_s']:.2f} s (base: {pod['base']['p50_s']:.2f} "
+               f"s p50) | ≤ 3 s ({_verdict(bio['p95_s'] <= 3)}) |")
     gateway = _load("gateway")
     if gateway:
         ratio = gateway["throughput_mib_s"]["ratio"]
