@@ -204,6 +204,7 @@ def test_container_args_are_what_the_arcdesk_cli_accepts(
     assert (served.host, served.port) == ("0.0.0.0", port_of(gateway, "http"))
     assert (served.metrics_host, served.metrics_port) == ("0.0.0.0", port_of(gateway, "metrics"))
     assert gateway["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert gateway["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert len(served.config.trusted_proxies) == (2 if cluster_wide else 0)
     assert served.config.plain_http == cluster_wide
 

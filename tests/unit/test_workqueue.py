@@ -86,3 +86,25 @@ def test_backoff_doubles_up_to_its_cap(failures: int, delay: float) -> None:
     backoff: Backoff[str] = Backoff(base=1.0, cap=60.0)
     delays = [backoff.failure("k") for _ in range(failures)]
     assert delays[-1] == delay
+
+
+def test_longest_wait_counts_due_keys_nobody_took() -> None:
+    """What the operator's liveness reads: a due key left waiting means stuck workers; a key
+    being worked on, or one waiting out its backoff, is not waiting."""
+    now = [100.0]
+
+    async def scenario() -> list[float]:
+        queue: WorkQueue[str] = WorkQueue(Backoff(base=50), clock=lambda: now[0])
+        seen = [queue.longest_wait()]
+        queue.add("taken")
+        queue.add("left")
+        assert await _get(queue) == "taken"
+        now[0] += 30
+        seen.append(queue.longest_wait())  # "left" has waited 30 s
+        assert await _get(queue) == "left"
+        queue.done("left", failed=True)  # gated for 50 s: not waiting
+        queue.add("later", delay=10)  # not due yet
+        seen.append(queue.longest_wait())
+        return seen
+
+    assert asyncio.run(scenario()) == [0.0, 30.0, 0.0]

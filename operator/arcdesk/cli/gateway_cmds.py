@@ -71,6 +71,10 @@ def run(
         help="Trainees reach this gateway over plain HTTP on a network you trust (a lab, a "
              "devcluster): session cookies without Secure, which browsers drop from http:// "
              "pages. Loopback addresses never need it.")] = False,
+    watch_inactivity: Annotated[float, typer.Option(
+        help="Seconds a watch may stay silent (the API server sends a bookmark about once a "
+             "minute) before it is dropped and resumed.", min=1.0,
+    )] = ServeOptions.watch_inactivity,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
 ) -> None:
     """Watch Seats and their Secrets and serve /s/<token>, /i/<token> and noVNC on --port,
@@ -85,7 +89,8 @@ def run(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = ServeOptions(host=host, port=port, metrics_host=metrics_host,
                            metrics_port=metrics_port, namespace=namespace,
-                           kubeconfig=kubeconfig, config=config)
+                           kubeconfig=kubeconfig, config=config,
+                           watch_inactivity=watch_inactivity)
     try:
         asyncio.run(serve_forever(options))
     except NoVncMissing as error:

@@ -32,6 +32,9 @@ from arcdesk.kube import Kube, connect
 logger = logging.getLogger(__name__)
 Key = tuple[str, str, str]  # (kind, namespace, name); kind is Course or Seat
 COURSE_DEBOUNCE = 1.0  # seconds: seat status bursts become one course status update
+# A due key waiting this long means the workers stopped taking work (all hung on something
+# no timeout ends): 1000 new seats are worked through in under a minute (bench/).
+QUEUE_STALL = 120.0
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,11 @@ class Runtime:
             await self._kube.close()
 
     def healthy(self) -> bool:
-        """Alive: the election runs (if any), and while leading every worker runs."""
+        """Alive: the election runs (if any), while leading every worker runs, and no due
+        key has waited :data:`QUEUE_STALL` seconds for one of them."""
         tasks = [*self._tasks, *([self._election] if self._election else [])]
-        return bool(tasks) and not any(t.done() for t in tasks)
+        running = bool(tasks) and not any(t.done() for t in tasks)
+        return running and self.queue.longest_wait() < QUEUE_STALL
 
     def _refresh_gauges(self) -> None:
         self.metrics.queue_depth.set(len(self.queue))

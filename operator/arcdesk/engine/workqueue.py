@@ -57,6 +57,14 @@ class WorkQueue(Generic[K]):
     def __len__(self) -> int:
         return len(self._due)
 
+    def longest_wait(self) -> float:
+        """Seconds the longest-waiting due key has waited for a worker (0: none is due).
+        Keys being worked on, and keys gated by backoff until later, are not waiting."""
+        now = self._clock()
+        waits = [now - due for key, due in self._due.items()
+                 if due <= now and key not in self._active]
+        return max(waits, default=0.0)
+
     def add(self, key: K, delay: float = 0.0) -> None:
         """Queue ``key`` to be handed out after ``delay`` seconds (or its backoff, if later)."""
         due = max(self._clock() + delay, self._gate.get(key, 0.0))

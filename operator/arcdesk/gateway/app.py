@@ -76,7 +76,11 @@ def create_app(gw: Gateway) -> web.Application:
 
 
 def create_metrics_app(gw: Gateway) -> web.Application:
-    """GET /metrics (and a plain /healthz) of ``gw``, for the separate metrics listener."""
-    # gw.synced is set once the watches start, hence the lambda; the gateway's gauges are
+    """GET /metrics and the liveness /healthz of ``gw``, for the separate metrics listener.
+
+    /healthz here fails only while a watch loop is stuck (arcdesk.gateway.watch): an API
+    server outage, during which the gateway still serves what it has indexed, is no reason
+    for the kubelet to restart it. Readiness is the public port's /healthz."""
+    # gw.live is set once the watches start, hence the lambda; the gateway's gauges are
     # kept current as things happen, so there is nothing to refresh before a scrape.
-    return probes.probe_app(gw.metrics, lambda: gw.synced())
+    return probes.probe_app(gw.metrics, lambda: gw.live())

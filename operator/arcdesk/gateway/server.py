@@ -20,6 +20,7 @@ from arcdesk.gateway.index import SeatIndex
 from arcdesk.gateway.state import Gateway, GatewayConfig
 from arcdesk.gateway.tokens import Digester
 from arcdesk.kube import Kube, connect
+from arcdesk.kube.client import WATCH_INACTIVITY
 
 log = logging.getLogger("arcdesk.gateway")
 
@@ -33,6 +34,7 @@ class ServeOptions:
     namespace: str | None = None  # None: every namespace
     kubeconfig: Path | None = None  # None: $KUBECONFIG, ~/.kube/config, else in-cluster
     config: GatewayConfig = field(default_factory=GatewayConfig)
+    watch_inactivity: float = WATCH_INACTIVITY  # seconds: a silent watch is dropped
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ async def running(options: ServeOptions) -> AsyncIterator[Serving]:
                max_concurrency=16)
     gw = Gateway(index=SeatIndex(Digester()), starter=watch.SeatStarter(api),
                  config=options.config)
-    tasks = _start_watching(api, gw, options.namespace)
+    tasks = _start_watching(api, gw, options.namespace, options.watch_inactivity)
     runners: list[web.AppRunner] = []
     try:
         runners = await _listen(gw, options)
@@ -67,10 +69,12 @@ async def running(options: ServeOptions) -> AsyncIterator[Serving]:
         await api.close()
 
 
-def _start_watching(api: Kube, gw: Gateway, namespace: str | None,
+def _start_watching(api: Kube, gw: Gateway, namespace: str | None, inactivity: float,
                     ) -> list[asyncio.Task[None]]:
-    loops = watch.reflectors(api, namespace, gw.index, gw.index_changed, gw.metrics)
+    loops = watch.reflectors(api, namespace, gw.index, gw.index_changed, gw.metrics,
+                             inactivity)
     gw.synced = lambda: all(loop.synced.is_set() for loop in loops)
+    gw.live = lambda: not any(loop.stuck() for loop in loops)
     return [asyncio.create_task(loop.run(), name=f"watch-{loop.resource.kind}")
             for loop in loops]
 

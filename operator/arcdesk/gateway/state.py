@@ -46,7 +46,8 @@ class Gateway:
     index: SeatIndex
     starter: Starter
     config: GatewayConfig = field(default_factory=GatewayConfig)
-    synced: Callable[[], bool] = lambda: True
+    synced: Callable[[], bool] = lambda: True  # readiness: every kind listed once
+    live: Callable[[], bool] = lambda: True  # liveness: no watch loop stuck
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     _http: aiohttp.ClientSession | None = None
 

@@ -3,12 +3,19 @@
 Each kind has its own loop. A watch the server ends normally resumes from the last
 resourceVersion (bookmarks keep it fresh); an expired one (HTTP 410) or any error leads to a
 full relist that *replaces* the kind in the index, so deletions missed meanwhile are seen.
+A stream silent past ``inactivity`` (no event, no bookmark) is treated as broken too.
+
+Liveness: every step of a loop (a list, an event, a failure) is progress, so an API server
+outage keeps the loops alive (failing and retrying, serving the index they have); only a
+loop that makes no step at all for :func:`stall_after` seconds — hung, which no timeout
+should allow — counts as stuck, and the gateway's liveness probe then fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +27,7 @@ from arcdesk.gateway import index as idx
 from arcdesk.gateway.metrics import GatewayMetrics
 from arcdesk.gateway.records import Key
 from arcdesk.kube import ApiError, Kube
+from arcdesk.kube.client import WATCH_INACTIVITY
 
 log = logging.getLogger("arcdesk.gateway")
 
@@ -45,21 +53,40 @@ RESOURCES = (
 )
 GONE = 410  # the resourceVersion is too old: list again
 BACKOFF_MAX = 30.0
+LIST_TIMEOUT = 30.0  # the API client's request timeout
 Touched = Callable[[set[Key]], None]
+
+
+def stall_after(inactivity: float) -> float:
+    """The longest a working loop can go without a step: a silent stream (``inactivity``),
+    the longest backoff and a list that times out, with as much again to spare."""
+    return 2 * max(inactivity, BACKOFF_MAX + LIST_TIMEOUT)
 
 
 class Reflector:
     """Mirror one resource into the index; ``synced`` is set after the first full list."""
 
     def __init__(self, api: Kube, resource: Resource, namespace: str | None,
-                 index: idx.SeatIndex, on_change: Touched, metrics: GatewayMetrics) -> None:
+                 index: idx.SeatIndex, on_change: Touched, metrics: GatewayMetrics,
+                 inactivity: float = WATCH_INACTIVITY,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.api = api
         self.resource = resource
         self.namespace = namespace
         self.index = index
         self.on_change = on_change
         self.metrics = metrics
+        self.inactivity = inactivity
         self.synced = asyncio.Event()
+        self._clock = clock
+        self.last_step = clock()
+
+    def stuck(self) -> bool:
+        """No step for longer than a working loop can take (see the module's docstring)."""
+        return self._clock() - self.last_step > stall_after(self.inactivity)
+
+    def _step(self) -> None:
+        self.last_step = self._clock()
 
     async def run(self) -> None:
         backoff = 0.5
@@ -78,6 +105,7 @@ class Reflector:
             except ValueError as error:  # a line that is not JSON
                 await self._back_off(error, backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
+            self._step()
             self.metrics.watch_restarts.labels(self.resource.kind).inc()
 
     async def _back_off(self, error: Exception, seconds: float) -> None:
@@ -90,12 +118,15 @@ class Reflector:
                                              self.resource.selector)
         self._changed(self.index.replace(self.resource.kind, items))
         self.synced.set()
+        self._step()
         return version
 
     async def _watch_once(self, version: str) -> str:
         """One watch request; returns the resourceVersion to resume from."""
         async for kind, obj in self.api.watch(self.resource.kind, self.namespace, version,
-                                              self.resource.selector):
+                                              self.resource.selector,
+                                              inactivity=self.inactivity):
+            self._step()
             version = str((obj.get("metadata") or {}).get("resourceVersion") or version)
             if kind in ("ADDED", "MODIFIED", "DELETED"):
                 self._changed(self.index.apply(self.resource.kind, kind, obj))
@@ -123,6 +154,7 @@ class SeatStarter:
 
 
 def reflectors(api: Kube, namespace: str | None, index: idx.SeatIndex,
-               on_change: Touched, metrics: GatewayMetrics) -> list[Reflector]:
-    return [Reflector(api, resource, namespace, index, on_change, metrics)
+               on_change: Touched, metrics: GatewayMetrics,
+               inactivity: float = WATCH_INACTIVITY) -> list[Reflector]:
+    return [Reflector(api, resource, namespace, index, on_change, metrics, inactivity)
             for resource in RESOURCES]

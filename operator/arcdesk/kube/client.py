@@ -29,6 +29,10 @@ from arcdesk.kube.http import Body, Http, RequestHook
 logger = logging.getLogger(__name__)
 LIST_PAGE = 500
 WATCH_SECONDS = 290  # the server ends each watch; callers resume from the last version
+# The API server sends a bookmark about once a minute on a quiet watch (allowWatchBookmarks):
+# a stream silent for longer is dead (a dropped connection nobody closed), so it is abandoned
+# and the caller resumes, as kopf's watching.inactivity_timeout does.
+WATCH_INACTIVITY = 70.0
 
 
 class Kube:
@@ -81,16 +85,19 @@ class Kube:
 
     async def watch(self, kind: str, namespace: str | None, resource_version: str,
                     selector: str = "", seconds: int = WATCH_SECONDS,
+                    inactivity: float = WATCH_INACTIVITY,
                     ) -> AsyncIterator[tuple[str, Body]]:
         """(type, object) events from ``resource_version`` until the server ends the watch;
         BOOKMARK events too (they carry only a new resourceVersion). ApiError 410 when the
-        version is too old: list again."""
+        version is too old: list again. A stream silent for ``inactivity`` seconds raises
+        the same "no answer" error as a refused connection."""
         call = Call("watch", kinds.of(kind), namespace)
         query = {k: v for k, v in (("watch", "1"), ("allowWatchBookmarks", "true"),
                                    ("labelSelector", selector),
                                    ("resourceVersion", resource_version),
                                    ("timeoutSeconds", str(seconds))) if v}
-        async for line in self.http.lines(kinds.path(kind, namespace), call, query, seconds):
+        async for line in self.http.lines(kinds.path(kind, namespace), call, query, seconds,
+                                          inactivity):
             yield watch_event(call, json.loads(line))
 
     async def create(self, manifest: Body) -> Body:

@@ -83,9 +83,10 @@ class Http:
         return answer if isinstance(answer, dict) else {}
 
     async def lines(self, url_path: str, call: Call, params: Mapping[str, str],
-                    seconds: int) -> AsyncIterator[bytes]:
-        """The lines of a streamed answer (a watch), for at most ``seconds`` + 30."""
-        timeout = aiohttp.ClientTimeout(total=seconds + 30, sock_read=seconds + 30)
+                    seconds: int, inactivity: float) -> AsyncIterator[bytes]:
+        """The lines of a streamed answer (a watch), for at most ``seconds`` + 30, and no
+        longer than ``inactivity`` seconds without a byte."""
+        timeout = aiohttp.ClientTimeout(total=seconds + 30, sock_read=inactivity)
         try:
             async with self._client().get(
                     self.server + url_path, params=params,
