@@ -88,23 +88,26 @@ def test_backoff_doubles_up_to_its_cap(failures: int, delay: float) -> None:
     assert delays[-1] == delay
 
 
-def test_longest_wait_counts_due_keys_nobody_took() -> None:
-    """What the operator's liveness reads: a due key left waiting means stuck workers; a key
-    being worked on, or one waiting out its backoff, is not waiting."""
+def test_stalled_counts_due_work_while_no_worker_moves() -> None:
+    """What the operator's liveness reads: due work with no key taken or finished meanwhile
+    means stuck workers; slow but moving workers, a key being worked on, or one waiting out
+    its backoff, are not a stall."""
     now = [100.0]
 
     async def scenario() -> list[float]:
         queue: WorkQueue[str] = WorkQueue(Backoff(base=50), clock=lambda: now[0])
-        seen = [queue.longest_wait()]
+        seen = [queue.stalled_for()]
         queue.add("taken")
         queue.add("left")
         assert await _get(queue) == "taken"
         now[0] += 30
-        seen.append(queue.longest_wait())  # "left" has waited 30 s
+        seen.append(queue.stalled_for())  # "left" waited 30 s and nobody moved
+        queue.done("taken")
+        seen.append(queue.stalled_for())  # a worker finished: moving again
         assert await _get(queue) == "left"
         queue.done("left", failed=True)  # gated for 50 s: not waiting
         queue.add("later", delay=10)  # not due yet
-        seen.append(queue.longest_wait())
+        seen.append(queue.stalled_for())
         return seen
 
-    assert asyncio.run(scenario()) == [0.0, 30.0, 0.0]
+    assert asyncio.run(scenario()) == [0.0, 30.0, 0.0, 0.0]

@@ -32,8 +32,8 @@ from arcdesk.kube import Kube, connect
 logger = logging.getLogger(__name__)
 Key = tuple[str, str, str]  # (kind, namespace, name); kind is Course or Seat
 COURSE_DEBOUNCE = 1.0  # seconds: seat status bursts become one course status update
-# A due key waiting this long means the workers stopped taking work (all hung on something
-# no timeout ends): 1000 new seats are worked through in under a minute (bench/).
+# Due work waiting this long while no worker took or finished anything means the workers
+# are all hung on something no timeout ends (each API request times out after 30 s).
 QUEUE_STALL = 120.0
 
 
@@ -112,11 +112,11 @@ class Runtime:
             await self._kube.close()
 
     def healthy(self) -> bool:
-        """Alive: the election runs (if any), while leading every worker runs, and no due
-        key has waited :data:`QUEUE_STALL` seconds for one of them."""
+        """Alive: the election runs (if any), while leading every worker runs, and the
+        workers have not sat still for :data:`QUEUE_STALL` seconds with work due."""
         tasks = [*self._tasks, *([self._election] if self._election else [])]
         running = bool(tasks) and not any(t.done() for t in tasks)
-        return running and self.queue.longest_wait() < QUEUE_STALL
+        return running and self.queue.stalled_for() < QUEUE_STALL
 
     def _refresh_gauges(self) -> None:
         self.metrics.queue_depth.set(len(self.queue))

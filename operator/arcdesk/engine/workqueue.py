@@ -53,17 +53,22 @@ class WorkQueue(Generic[K]):
         self._gate: dict[K, float] = {}  # failing keys: not before this time
         self._seq = itertools.count()
         self._wakeup = asyncio.Event()
+        self._last_move = clock()  # a key handed out or finished
 
     def __len__(self) -> int:
         return len(self._due)
 
-    def longest_wait(self) -> float:
-        """Seconds the longest-waiting due key has waited for a worker (0: none is due).
-        Keys being worked on, and keys gated by backoff until later, are not waiting."""
+    def stalled_for(self) -> float:
+        """Seconds during which a due key has waited while no worker took or finished any
+        key (0: nothing due waits, or the workers keep moving). Slow work — an API outage
+        that makes every reconcile time out — is moving; workers all hung are not. Keys
+        being worked on, and keys gated by backoff until later, are not waiting."""
         now = self._clock()
-        waits = [now - due for key, due in self._due.items()
-                 if due <= now and key not in self._active]
-        return max(waits, default=0.0)
+        waiting_since = min((due for key, due in self._due.items()
+                             if due <= now and key not in self._active), default=None)
+        if waiting_since is None:
+            return 0.0
+        return now - max(waiting_since, self._last_move)
 
     def add(self, key: K, delay: float = 0.0) -> None:
         """Queue ``key`` to be handed out after ``delay`` seconds (or its backoff, if later)."""
@@ -93,6 +98,7 @@ class WorkQueue(Generic[K]):
                 heapq.heappop(self._heap)
                 del self._due[key]
                 self._active.add(key)
+                self._last_move = now
                 return key
             timeout = self._heap[0][0] - now if self._heap else None
             self._wakeup.clear()
@@ -102,6 +108,7 @@ class WorkQueue(Generic[K]):
     def done(self, key: K, requeue_after: float | None = None, failed: bool = False) -> None:
         """Finish ``key``: back off after a failure, else re-queue it if asked to."""
         self._active.discard(key)
+        self._last_move = self._clock()
         if failed:
             gate = self._clock() + self.backoff.failure(key)
             self._gate[key] = gate
