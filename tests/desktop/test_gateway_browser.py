@@ -136,6 +136,6 @@ def test_idle_stopped_desktop_is_woken_from_the_landing_page(
     assert labels.START_REQUESTED in annotations
     # The operator's part, played here: the desktop runs again.
     seat.set_status(kubectl, {"phase": "Running", "idleStopped": False})
-    page.wait_for_selector("#connect", timeout=15000)  # the page refreshes itself
-    page.click("#connect")
+    # The page was waiting for this desktop: it opens it by itself, no reload, no click.
+    page.wait_for_url(f"{gateway.url}{seat.base}desktop", timeout=10000)
     desktops.wait_gateway_connected(page)

@@ -21,6 +21,7 @@ from arcdesk.api import labels, naming
 from arcdesk.api.credentials import new_seat_credentials, new_token
 from arcdesk.api.model import parse_course
 from arcdesk.build import desired
+from arcdesk.gateway.access import FORBIDDEN
 from arcdesk.gateway.app import create_app, create_metrics_app
 from arcdesk.gateway.index import COURSE, ENDPOINT_SLICE, SEAT, SECRET, SeatIndex
 from arcdesk.gateway.logs import AccessLogger
@@ -151,6 +152,22 @@ def run_with(gw: Gateway, scenario: Callable[[TestClient[Any, Any]], Awaitable[N
             await scenario(client)
 
     asyncio.run(main())
+
+
+def gateway_with(*courses: CourseFixture) -> Gateway:
+    gw = new_gateway()
+    for course in courses:
+        load(gw.index, course)
+    return gw
+
+
+async def enter(client: TestClient[Any, Any], token: str, kind: str = "s") -> Any:
+    return await client.get(f"/{kind}/{token}", allow_redirects=False)
+
+
+async def assert_forbidden(response: Any) -> None:
+    assert response.status == 403
+    assert await response.text() == FORBIDDEN
 
 
 def origin(client: TestClient[Any, Any]) -> str:

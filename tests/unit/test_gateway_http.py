@@ -15,14 +15,15 @@ from typer.testing import CliRunner
 from arcdesk.api.credentials import new_token
 from arcdesk.cli.main import app as arcdesk_cli
 from arcdesk.gateway import index as idx
-from arcdesk.gateway.access import FORBIDDEN
 from arcdesk.gateway.app import create_metrics_app
 from arcdesk.gateway.server import ServeOptions, running
 from arcdesk.gateway.state import GatewayConfig
 from devcluster.kit import free_port
 from tests.unit.gateway_helpers import (
-    CourseFixture,
     RecordingStarter,
+    assert_forbidden,
+    enter,
+    gateway_with,
     load,
     make_course,
     new_gateway,
@@ -34,22 +35,6 @@ from tests.unit.gateway_helpers import (
 pytestmark = pytest.mark.unit
 SCRIPT = {"X-Arcdesk-Request": "1"}
 Client = TestClient[Any, Any]
-
-
-def gateway_with(*courses: CourseFixture) -> Any:
-    gw = new_gateway()
-    for course in courses:
-        load(gw.index, course)
-    return gw
-
-
-async def enter(client: Client, token: str, kind: str = "s") -> Any:
-    return await client.get(f"/{kind}/{token}", allow_redirects=False)
-
-
-async def assert_forbidden(response: Any) -> None:
-    assert response.status == 403
-    assert await response.text() == FORBIDDEN
 
 
 def test_personal_link_sets_a_strict_httponly_cookie_scoped_to_the_seat() -> None:

@@ -112,13 +112,19 @@ def _probe_port(container: dict[str, Any], probe: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize("source", sorted(PODS))
-def test_desktop_is_ready_only_when_novnc_and_the_agent_answer(source: str) -> None:
-    # One container has one readinessProbe: the agent (8080) gates readiness, and the
-    # startup probe holds readiness back until websockify/noVNC (6080) accepts connections.
+def test_desktop_is_ready_only_when_the_agent_answers_and_is_restarted_only_after_startup(
+        source: str) -> None:
+    # The agent (8080) gates readiness from the start; it answers healthy only once Xvnc and
+    # websockify/noVNC listen. Liveness waits out a slow start before it may restart.
     for pod in PODS[source]:
         container = pod["spec"]["containers"][0]
         assert _probe_port(container, container["readinessProbe"]) == labels.AGENT_PORT
-        assert _probe_port(container, container["startupProbe"]) == labels.NOVNC_PORT
+        assert "startupProbe" not in container
+        liveness = container["livenessProbe"]
+        assert _probe_port(container, liveness) == labels.AGENT_PORT
+        grace = liveness["initialDelaySeconds"] + liveness["periodSeconds"] * liveness[
+            "failureThreshold"]
+        assert grace >= 180
 
 
 @pytest.mark.parametrize("source", sorted(PODS))

@@ -83,7 +83,7 @@ class SeatIndex:
             self._slices[found.key] = found
             service = Key(found.key.namespace, found.service)
             self._slices_by_service.setdefault(service, set()).add(found.key)
-            return set()
+            return {service}  # a seat's Service is named after the seat
         return self._add_secret(obj)
 
     def _add_secret(self, obj: Mapping[str, Any]) -> set[Key]:
@@ -119,6 +119,7 @@ class SeatIndex:
                 siblings.discard(key)
                 if not siblings:
                     self._slices_by_service.pop(service, None)
+                return {service}
             return set()
         seat_secret = self._seat_secrets.pop(key, None)
         if seat_secret is not None:

@@ -17,6 +17,7 @@ from arcdesk.gateway.proxy import ConnectionRegistry
 from arcdesk.gateway.ratelimit import FailureLimiter, Network
 from arcdesk.gateway.records import Key
 from arcdesk.gateway.thumbnails import ThumbnailCache, agent_fetcher
+from arcdesk.gateway.waiters import SeatWaiters
 
 NOVNC_DIR = novnc.default_dir()
 
@@ -33,6 +34,9 @@ class GatewayConfig:
     failure_limit: int = 10
     failure_window: float = 60.0
     thumbnail_max_age: float = 3.0
+    # How long a landing page's status poll is held open waiting for its seat to change:
+    # under the 60 s read timeout of common ingress controllers.
+    status_wait: float = 25.0
     # Cookies without Secure on plain HTTP (browsers drop Secure cookies from http:// pages):
     # for a gateway reached over a network its admin trusts, never across the internet.
     plain_http: bool = False
@@ -56,6 +60,7 @@ class Gateway:
         self.connections = ConnectionRegistry(self.metrics)
         self.thumbnails = ThumbnailCache(agent_fetcher(lambda: self.http),
                                          max_age=self.config.thumbnail_max_age)
+        self.waiters = SeatWaiters()
 
     @property
     def http(self) -> aiohttp.ClientSession:
@@ -83,9 +88,11 @@ class Gateway:
         return self.config.address_map.get(address, address), port
 
     def index_changed(self, touched: set[Key]) -> None:
-        """Called by the watch loops after each change: drop revoked connections' access."""
+        """Called by the watch loops after each change: drop revoked connections' access,
+        answer the status polls of the seats touched."""
         self.connections.recheck(touched)
         self.thumbnails.forget(touched)
+        self.waiters.wake(touched)
 
 
 GATEWAY = web.AppKey("gateway", Gateway)

@@ -8,7 +8,8 @@ from aiohttp import web
 
 from arcdesk.gateway import access, pages, proxy, tokens
 from arcdesk.gateway.index import SEAT
-from arcdesk.gateway.records import NOVNC_PORT_NAME, Key
+from arcdesk.gateway.records import NOVNC_PORT_NAME, Key, SeatInfo
+from arcdesk.gateway.state import Gateway
 from arcdesk.kube import ApiError
 
 log = logging.getLogger("arcdesk.gateway")
@@ -32,17 +33,42 @@ async def enter(request: web.Request) -> web.Response:
     return response
 
 
+def seat_view(gw: Gateway, seat: SeatInfo) -> pages.SeatView:
+    reachable = gw.upstream(seat.key, NOVNC_PORT_NAME) is not None
+    return pages.seat_view(seat, gw.index.course(seat.course_key), reachable)
+
+
 async def landing(request: web.Request) -> web.Response:
     """GET /seat/{namespace}/{seat}/: course title, seat, status, Connect or Start."""
     granted = access.seat_access(request)
     gw = access.gateway(request)
     seat = granted.seat
     course = gw.index.course(seat.course_key)
-    reachable = gw.upstream(seat.key, NOVNC_PORT_NAME) is not None
     return pages.render(request, "seat.html", seat=seat,
                         title=course.title if course else seat.course,
-                        view=pages.seat_view(seat, course, reachable), base=seat_base(seat.key),
+                        view=seat_view(gw, seat), base=seat_base(seat.key),
                         csrf=tokens.csrf_token(granted.token, f"{START}:{seat.key}"))
+
+
+async def status(request: web.Request) -> web.Response:
+    """GET /seat/{namespace}/{seat}/status.json?state=S: the page's state, once it is not S.
+
+    A long poll: while the seat's state is still ``S`` the answer waits (up to
+    ``GatewayConfig.status_wait``) for the watch to bring a change, so a page learns that
+    its desktop is ready the moment the gateway does.
+    """
+    granted = access.seat_access(request)
+    access.scripted(request)
+    gw = access.gateway(request)
+    key, known = granted.seat.key, request.query.get("state", "")
+    view = seat_view(gw, granted.seat)
+    if view.state == known and await gw.waiters.wait(key, gw.config.status_wait):
+        seat = gw.index.seat(key)
+        if seat is None:
+            raise access.refuse(request)
+        view = seat_view(gw, seat)
+    return web.json_response({"state": view.state, "text": view.text},
+                             headers={"Cache-Control": "no-store"})
 
 
 async def start(request: web.Request) -> web.Response:
@@ -112,6 +138,7 @@ def routes() -> list[web.RouteDef]:
     return [
         web.get("/s/{token}", enter),
         web.get(seat, landing),
+        web.get(seat + "status.json", status),
         web.post(seat + "start", start),
         web.get(seat + "desktop", desktop),
         web.get(seat + "credentials", credentials),

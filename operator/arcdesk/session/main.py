@@ -73,6 +73,7 @@ class Session:
         self.supervisor = Supervisor(rundir / "logs", mark=secrets.token_hex(8))
         self.seeder: Child | None = None
         self.env: dict[str, str] = {}
+        self.novnc_answered = False
 
     def prepare(self, passwords: auth.Passwords) -> None:
         passwd, xauthority = self.rundir / "passwd", self.rundir / "Xauthority"
@@ -94,7 +95,17 @@ class Session:
         return "done" if self.seeder.exit_code == 0 else "failed"
 
     def healthy(self) -> bool:
-        return self.supervisor.first_dead() is None and listening(self.config.rfb_port)
+        """Every child alive, Xvnc listening, and websockify (noVNC) listening once.
+
+        The pod's readinessProbe asks this from the container's start (no startup probe: a
+        startup probe's success waits for the readiness probe's next period, up to a second
+        more before a trainee gets the desktop). websockify forks a handler for each
+        connection, so once it has answered, its process staying alive is what counts.
+        """
+        if self.supervisor.first_dead() is not None:
+            return False
+        self.novnc_answered = self.novnc_answered or listening(self.config.novnc_port)
+        return self.novnc_answered and listening(self.config.rfb_port)
 
     def start(self) -> None:
         """Children in the order that gets the first frame drawn soonest."""
