@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 export PATH := $(CURDIR)/.devcluster/bin:$(PATH)
 
-.PHONY: setup lint test test-unit test-cluster test-desktop bench fresh-check clean help
+.PHONY: setup lint test test-unit test-cluster test-chaos chaos test-desktop bench fresh-check clean help
 
 help:
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -41,7 +41,12 @@ test-cluster: setup cluster-up ## real API server + KWOK nodes
 test-desktop: setup desktop-deps cluster-up ## real Xvnc session + headless Chromium (+ gateway)
 	$(PYTEST) tests/desktop -q
 
-test: lint test-unit test-cluster test-desktop test-e2e ## everything CI runs
+test-chaos: setup cluster-up ## faults caused for real: API server, etcd, operator killed or cut off
+	$(PYTEST) tests/chaos -q
+
+chaos: test-chaos
+
+test: lint test-unit test-cluster test-chaos test-desktop test-e2e ## everything CI runs
 
 bench: setup desktop-deps realnode-up image-deps ## benchmarks; results in bench/results/, tables in the READMEs
 	$(PY) -m bench

@@ -87,7 +87,7 @@ go_install() {
 
 # KWOK does nothing without Stages. Take the stock ones shipped with the pinned
 # release (kustomize/stage): nodes initialise and keep a lease, pods become Ready
-# with an IP, Job pods complete, deleted pods go away.
+# with an IP, Job pods complete, deleted pods go away; plus ours (devcluster/kwok-stages).
 write_kwok_stages() {
   local source; source="$(go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
@@ -97,6 +97,10 @@ write_kwok_stages() {
     echo "---"
     cat "${source}/kustomize/stage/${stage}.yaml"
   done > "${bin_dir}/kwok-stages.yaml"
+  for stage in "${here}"/kwok-stages/*.yaml; do
+    echo "---"
+    cat "${stage}"
+  done >> "${bin_dir}/kwok-stages.yaml"
   log "wrote ${bin_dir}/kwok-stages.yaml from sigs.k8s.io/kwok@${KWOK_VERSION}"
 }
 

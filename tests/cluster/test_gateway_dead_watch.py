@@ -6,81 +6,26 @@ connections open at that moment, for good, as a dead network path does."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from kubernetes import client
 
 from devcluster.kit import ARCDESK, free_port, gateway_indexed, wait_for
 from tests.cluster.operator_helpers import Namespace
+from tests.relay import Relay, relayed_kubeconfig
 
 INACTIVITY = 2  # --watch-inactivity: the API server's bookmarks come about once a minute
 
 
-class DeadPathRelay:
-    """127.0.0.1:<port> -> ``target``; ``cut()`` kills every connection open at that moment
-    (their bytes vanish, nothing is closed); connections opened later relay normally."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.generation = 0  # a connection from an older generation than `dead_before` is dead
-        self.dead_before = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def cut(self) -> None:
-        self.dead_before = self.generation + 1
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            self.generation += 1
-            upstream = socket.create_connection(self.target)
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst, self.generation),
-                                 daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket, generation: int) -> None:
-        try:
-            while data := src.recv(65536):
-                if generation >= self.dead_before:
-                    dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                sock.close()
-
-    def close(self) -> None:
-        self.listener.close()
-
-
 @pytest.fixture
-def relay(kubeconfig: Path) -> Iterator[DeadPathRelay]:
-    server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-    host, port = server.removeprefix("https://").rsplit(":", 1)
-    found = DeadPathRelay((host, int(port)))
+def relay(kubeconfig: Path) -> Iterator[Relay]:
+    found = Relay.to_apiserver(kubeconfig)
     yield found
     found.close()
-
-
-def relayed_kubeconfig(kubeconfig: Path, relay: DeadPathRelay, path: Path) -> Path:
-    """The devcluster's kubeconfig pointed at the relay (its certificate names 127.0.0.1)."""
-    config = yaml.safe_load(kubeconfig.read_text())
-    config["clusters"][0]["cluster"]["server"] = f"https://127.0.0.1:{relay.port}"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    return path
 
 
 def live(metrics_port: int) -> bool:
@@ -93,7 +38,7 @@ def live(metrics_port: int) -> bool:
 
 
 def test_gateway_resumes_a_dead_watch_and_stays_live_meanwhile(
-        kubeconfig: Path, relay: DeadPathRelay, namespace: str, api: client.ApiClient,
+        kubeconfig: Path, relay: Relay, namespace: str, api: client.ApiClient,
         tmp_path: Path) -> None:
     port, metrics_port, log = free_port(), free_port(), tmp_path / "gateway.log"
     config = relayed_kubeconfig(kubeconfig, relay, tmp_path / "relayed.kubeconfig")

@@ -8,12 +8,13 @@ import time
 from kubernetes import client
 
 from devcluster.kit import wait_for
+from tests.cluster.inventory import Snapshot, assert_exactly, seat_names
 from tests.cluster.operator_fixture import (  # noqa: F401 - fixtures
     OperatorProcess,
     operator_fixture,
     profile_fixture,
 )
-from tests.cluster.operator_helpers import Namespace, Obj, controller_uid, fingerprint
+from tests.cluster.operator_helpers import Namespace, Obj, controller_uid
 
 
 def test_deleting_courses_keeps_homes_only_under_retain(
@@ -38,16 +39,11 @@ def test_deleting_courses_keeps_homes_only_under_retain(
     wait_for("every object but the retained homes gone", all_gone, timeout=60)
 
 
-def _objects(ns: Namespace) -> dict[str, dict[str, Obj]]:
-    return {"Seat": ns.seats(), "Pod": ns.pods(), "Service": ns.services(),
-            "Secret": ns.secrets(), "PersistentVolumeClaim": ns.claims()}
-
-
 def test_operator_killed_while_provisioning_100_seats(
         api: client.ApiClient, namespace: str, operator: OperatorProcess, profile: str) -> None:
     ns = Namespace(api, namespace)
     ns.create_course("big", profile, {"count": 100})
-    expected = {f"big-seat-{i:03d}" for i in range(1, 101)}
+    expected = seat_names("big", 100)
 
     def partly_provisioned() -> dict[str, Obj] | None:
         secrets = {n: s for n, s in ns.secrets().items() if n in expected}
@@ -56,22 +52,9 @@ def test_operator_killed_while_provisioning_100_seats(
     wait_for("provisioning under way", partly_provisioned, timeout=60, interval=0.05)
     operator.kill()
     time.sleep(0.5)  # let writes already in flight land before looking
-    before = _objects(ns)
-    assert len(before["Pod"]) < 100, "the operator was killed after provisioning finished"
-    credentials = {n: fingerprint(s) for n, s in before["Secret"].items()}
-    seat_uids = {n: s["metadata"]["uid"] for n, s in before["Seat"].items()}
+    before = Snapshot.of(ns)
+    assert len(ns.pods()) < 100, "the operator was killed after provisioning finished"
 
     operator.start()
     ns.wait_ready("big", 100, timeout=150)
-    after = _objects(ns)
-    assert set(after["Seat"]) == set(after["Pod"]) == set(after["Service"]) == expected
-    assert set(after["Secret"]) == expected | {"big-instructor"}
-    assert set(after["PersistentVolumeClaim"]) == {f"{n}-home" for n in expected}
-    # Nothing duplicated or orphaned: each child belongs to the seat of its name.
-    for name, seat in after["Seat"].items():
-        uid = seat["metadata"]["uid"]
-        assert seat_uids.get(name, uid) == uid  # seats made before the kill were kept
-        for kind in ("Pod", "Service", "Secret"):
-            assert controller_uid(after[kind][name]) == uid, (kind, name)
-    # Credentials made before the kill are unchanged.
-    assert {n: fingerprint(after["Secret"][n]) for n in credentials} == credentials
+    assert_exactly(ns, "big", 100, before)
