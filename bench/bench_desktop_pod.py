@@ -68,7 +68,7 @@ def wait(what: str, probe: Any, timeout: float = 120) -> None:
 
 def draw(page: Any, link: str) -> None:
     page.goto(link)
-    page.click("#connect")
+    desktops.connect_from_landing(page)
     try:
         desktops.wait_gateway_connected(page, timeout_ms=30000)
     except Exception as error:

@@ -310,6 +310,16 @@ def wait_thumbnails_drawn(page: Any, timeout_ms: float = 20000) -> None:
                            ".every(c => Number(c.dataset.drawn) > 0)", timeout=timeout_ms)
 
 
+def connect_from_landing(page: Any, timeout_ms: float = 30000) -> None:
+    """From a seat's landing page to its desktop page, as a trainee gets there: Connect is
+    clicked when offered; a page that waited for a starting desktop opens it by itself."""
+    page.wait_for_function(
+        "() => location.pathname.endsWith('/desktop') || document.getElementById('connect')",
+        timeout=timeout_ms)
+    if not page.url.split("?")[0].endswith("/desktop"):
+        page.click("#connect")
+
+
 def wait_gateway_connected(page: Any, timeout_ms: float = 20000) -> None:
     """The gateway's desktop page says so once its VNC connection is up."""
     page.wait_for_function("() => document.body.dataset.state === 'connected'",

@@ -83,7 +83,7 @@ def open_desktops(course: RunningCourse, browser: Any) -> list[Any]:
     for seat in SEATS:
         page = browser.new_page()
         page.goto(course.links.trainees[seat])
-        page.click("#connect")
+        desktops.connect_from_landing(page)
         desktops.wait_gateway_connected(page)
         pages.append(page)
     return pages

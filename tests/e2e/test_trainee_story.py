@@ -60,7 +60,7 @@ def white(png: bytes) -> float:
 def open_desktop(page: Any, link: str) -> None:
     """A trainee's way in: the link, the course page, Connect, the drawn desktop."""
     page.goto(link)
-    page.click("#connect")
+    desktops.connect_from_landing(page)
     desktops.wait_gateway_connected(page)
     problems = desktops.desktop_problems_after(page, 30, SCREEN)
     assert not problems, f"the canvas behind the trainee link is not the desktop: {problems}"
