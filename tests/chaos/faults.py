@@ -18,6 +18,8 @@ def stopped(layout: Layout, component: str, seconds: float) -> Iterator[None]:
     assert processes.running_pid(layout.pids, component), f"{component} is not running"
     down_at = time.monotonic()
     processes.stop(layout.pids, component)
-    yield
-    time.sleep(max(0.0, seconds - (time.monotonic() - down_at)))
-    cluster.start_missing_components(layout)
+    try:
+        yield
+        time.sleep(max(0.0, seconds - (time.monotonic() - down_at)))
+    finally:
+        cluster.start_missing_components(layout)

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from arcdesk.api import labels, naming
@@ -28,6 +29,7 @@ from arcdesk.gateway.logs import AccessLogger
 from arcdesk.gateway.records import Key
 from arcdesk.gateway.state import Gateway, GatewayConfig
 from arcdesk.gateway.tokens import Digester
+from arcdesk.kube import Connection, Kube
 
 NAMESPACE = "training"
 
@@ -172,3 +174,21 @@ async def assert_forbidden(response: Any) -> None:
 
 def origin(client: TestClient[Any, Any]) -> str:
     return f"http://{client.host}:{client.port}"
+
+
+@asynccontextmanager
+async def seats_api(handler: Callable[[Any], Awaitable[Any]]) -> AsyncIterator[Kube]:
+    """A loopback HTTP server answering the Seats list/watch path with ``handler``, and a
+    kube client on it (plain HTTP, no credentials)."""
+    app = web.Application()
+    app.router.add_get("/apis/arcdesk.dev/v1alpha1/seats", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    api = Kube(Connection(f"http://127.0.0.1:{runner.addresses[0][1]}", False,
+                          lambda: None, "default"))
+    try:
+        yield api
+    finally:
+        await api.close()
+        await runner.cleanup()

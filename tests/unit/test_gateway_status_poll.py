@@ -46,6 +46,13 @@ def ready(gw: Gateway, seat: Any) -> None:
     gw.index_changed(touched)
 
 
+async def poll(client: Client, base: str, known: str) -> tuple[float, dict[str, Any]]:
+    """One status poll as the page's script makes it: seconds it was held, and the answer."""
+    started = time.monotonic()
+    response = await client.get(f"{base}status.json?state={known}", headers=SCRIPT)
+    return time.monotonic() - started, await response.json()
+
+
 def test_a_starting_page_hears_ready_as_soon_as_the_watch_brings_it() -> None:
     gw, course = starting_gateway(wait=20)
     seat = course.seats[0]
@@ -73,11 +80,8 @@ def test_a_poll_with_an_outdated_state_is_answered_at_once() -> None:
 
     async def scenario(client: Client) -> None:
         await enter(client, course.seats[0].token)
-        started = time.monotonic()
-        response = await client.get(course.seat_base(0) + "status.json?state=ready",
-                                    headers=SCRIPT)
-        assert time.monotonic() - started < 1
-        body = await response.json()
+        waited, body = await poll(client, course.seat_base(0), "ready")
+        assert waited < 1
         assert body["state"] == "starting" and "starting" in body["text"]
 
     run_with(gw, scenario)
@@ -88,11 +92,9 @@ def test_an_unchanged_seat_is_answered_after_the_wait_with_its_state() -> None:
 
     async def scenario(client: Client) -> None:
         await enter(client, course.seats[0].token)
-        started = time.monotonic()
-        response = await client.get(course.seat_base(0) + "status.json?state=starting",
-                                    headers=SCRIPT)
-        assert 0.35 < time.monotonic() - started < 2
-        assert (await response.json())["state"] == "starting"
+        waited, body = await poll(client, course.seat_base(0), "starting")
+        assert 0.35 < waited < 2
+        assert body["state"] == "starting"
         assert gw.waiters.waiting == 0
 
     run_with(gw, scenario)

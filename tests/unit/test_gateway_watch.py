@@ -16,7 +16,7 @@ from arcdesk.gateway.metrics import GatewayMetrics
 from arcdesk.gateway.records import Key
 from arcdesk.gateway.tokens import Digester
 from arcdesk.gateway.watch import RESOURCES, Reflector
-from arcdesk.kube import Connection, Kube
+from tests.unit.gateway_helpers import seats_api
 
 pytestmark = pytest.mark.unit
 SEATS = next(r for r in RESOURCES if r.kind == idx.SEAT)
@@ -73,24 +73,16 @@ def test_relist_after_error_and_expired_watch_drops_what_was_deleted_meanwhile()
     script = ScriptedApiServer()
 
     async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/apis/arcdesk.dev/v1alpha1/seats", script.handle)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        api = Kube(Connection(f"http://127.0.0.1:{runner.addresses[0][1]}", False,
-                              lambda: None, "default"))
-        reflector = Reflector(api, SEATS, None, index, touched.extend, metrics)
-        task = asyncio.create_task(reflector.run())
-        try:
-            await asyncio.wait_for(script.settled.wait(), timeout=10)
-            assert reflector.synced.is_set()
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            script.release.set()
-            await api.close()
-            await runner.cleanup()
+        async with seats_api(script.handle) as api:
+            reflector = Reflector(api, SEATS, None, index, touched.extend, metrics)
+            task = asyncio.create_task(reflector.run())
+            try:
+                await asyncio.wait_for(script.settled.wait(), timeout=10)
+                assert reflector.synced.is_set()
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                script.release.set()
 
     asyncio.run(main())
     assert index.seat(Key("ns", "a")) is None  # deleted while the watch was down

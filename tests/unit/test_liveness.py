@@ -18,6 +18,7 @@ from arcdesk.gateway.metrics import GatewayMetrics
 from arcdesk.gateway.tokens import Digester
 from arcdesk.gateway.watch import RESOURCES, Reflector, stall_after
 from arcdesk.kube import Connection, Kube
+from tests.unit.gateway_helpers import seats_api
 
 pytestmark = pytest.mark.unit
 SEATS = next(r for r in RESOURCES if r.kind == idx.SEAT)
@@ -48,25 +49,17 @@ def test_a_silent_watch_is_dropped_and_resumed_within_its_inactivity() -> None:
     alive: list[bool] = []
 
     async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/apis/arcdesk.dev/v1alpha1/seats", server.handle)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        api = Kube(Connection(f"http://127.0.0.1:{runner.addresses[0][1]}", False,
-                              lambda: None, "default"))
-        reflector = Reflector(api, SEATS, None, idx.SeatIndex(Digester()), lambda _: None,
-                              metrics, inactivity=INACTIVITY)
-        task = asyncio.create_task(reflector.run())
-        try:
-            await asyncio.sleep(INACTIVITY * 6)
-            alive.append(not reflector.stuck())
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            server.release.set()
-            await api.close()
-            await runner.cleanup()
+        async with seats_api(server.handle) as api:
+            reflector = Reflector(api, SEATS, None, idx.SeatIndex(Digester()), lambda _: None,
+                                  metrics, inactivity=INACTIVITY)
+            task = asyncio.create_task(reflector.run())
+            try:
+                await asyncio.sleep(INACTIVITY * 6)
+                alive.append(not reflector.stuck())
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                server.release.set()
 
     asyncio.run(main())
     assert server.watches >= 2, "the silent stream was never abandoned"

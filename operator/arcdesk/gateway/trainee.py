@@ -33,7 +33,8 @@ async def enter(request: web.Request) -> web.Response:
     return response
 
 
-def seat_view(gw: Gateway, seat: SeatInfo) -> pages.SeatView:
+def current_view(gw: Gateway, seat: SeatInfo) -> pages.SeatView:
+    """What the seat's page offers now, from the index."""
     reachable = gw.upstream(seat.key, NOVNC_PORT_NAME) is not None
     return pages.seat_view(seat, gw.index.course(seat.course_key), reachable)
 
@@ -46,7 +47,7 @@ async def landing(request: web.Request) -> web.Response:
     course = gw.index.course(seat.course_key)
     return pages.render(request, "seat.html", seat=seat,
                         title=course.title if course else seat.course,
-                        view=seat_view(gw, seat), base=seat_base(seat.key),
+                        view=current_view(gw, seat), base=seat_base(seat.key),
                         csrf=tokens.csrf_token(granted.token, f"{START}:{seat.key}"))
 
 
@@ -61,12 +62,12 @@ async def status(request: web.Request) -> web.Response:
     access.scripted(request)
     gw = access.gateway(request)
     key, known = granted.seat.key, request.query.get("state", "")
-    view = seat_view(gw, granted.seat)
+    view = current_view(gw, granted.seat)
     if view.state == known and await gw.waiters.wait(key, gw.config.status_wait):
         seat = gw.index.seat(key)
         if seat is None:
             raise access.refuse(request)
-        view = seat_view(gw, seat)
+        view = current_view(gw, seat)
     return web.json_response({"state": view.state, "text": view.text},
                              headers={"Cache-Control": "no-store"})
 
