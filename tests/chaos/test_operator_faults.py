@@ -6,15 +6,16 @@ each child its seat's, no Secret changed, no home lost (scaled-down homes are re
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from kubernetes import client
+from kubernetes import client, watch
 
 from devcluster.kit import OperatorProcess, wait_for
 from tests.cluster.inventory import Snapshot, assert_exactly
-from tests.cluster.operator_helpers import Namespace
+from tests.cluster.operator_helpers import GROUP, VERSION, Namespace
 from tests.relay import Relay, relayed_kubeconfig
 
 pytestmark = pytest.mark.chaos
@@ -29,10 +30,12 @@ def test_operator_killed_during_a_scale_down(
     ns.create_course("shrink", profile, {"count": 60})
     ns.wait_ready("shrink", 60, timeout=90)
     before = Snapshot.of(ns)
+    first_removal = watch_seats(api, namespace, removing)
     ns.patch_course("shrink", {"spec": {"seats": {"count": 20}}})
-    wait_for("the scale-down under way", lambda: 20 < len(ns.seats()) < 55, timeout=60,
-             interval=0.05)
+    next(first_removal)  # polling lists can miss a scale-down that finishes in one interval
     operator.kill()
+    first_removal.close()
+    assert len(ns.seats()) > 20, "the scale-down finished before the operator was killed"
     killed = time.monotonic()
     operator.start()
     ns.wait_ready("shrink", 20, timeout=RECOVERY_BOUND)
@@ -41,6 +44,23 @@ def test_operator_killed_during_a_scale_down(
     assert_exactly(ns, "shrink", 20, before)
     recovery.append(("operator SIGKILL during a scale-down 60 -> 20", took,
                      "20 seats; 40 homes retained; 0 duplicate, 0 orphan, 0 Secrets changed"))
+
+
+def removing(event: dict[str, Any]) -> bool:
+    return event["type"] == "DELETED" or bool(event["object"]["metadata"].get(
+        "deletionTimestamp"))
+
+
+def watch_seats(api: client.ApiClient, namespace: str,
+                wanted: Callable[[dict[str, Any]], bool]) -> Iterator[dict[str, Any]]:
+    """Yields each Seat watch event for which ``wanted`` holds, from now on: the watch starts
+    at the resourceVersion listed here, so a change made after this call is never missed."""
+    custom = client.CustomObjectsApi(api)
+    listed = custom.list_namespaced_custom_object(GROUP, VERSION, namespace, "seats")
+    stream = watch.Watch().stream(
+        custom.list_namespaced_custom_object, GROUP, VERSION, namespace, "seats",
+        resource_version=listed["metadata"]["resourceVersion"], timeout_seconds=60)
+    return (event for event in stream if wanted(event))
 
 
 @pytest.fixture
