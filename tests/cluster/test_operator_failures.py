@@ -12,6 +12,7 @@ import pytest
 from kubernetes import client
 
 from devcluster.kit import wait_for
+from devcluster.resources import HOSTPATH_PROVISIONER
 from tests.cluster.operator_fixture import (  # noqa: F401 - fixtures
     TEST_IMAGE,
     OperatorProcess,
@@ -130,3 +131,42 @@ def test_a_steady_course_costs_no_writes(api: client.ApiClient, kubeconfig: Path
     finally:
         operator.stop()
         print(f"--- operator log (tail) ---\n{operator.log_tail()}")
+
+
+def test_a_home_in_a_storage_class_that_does_not_exist_is_reported_and_heals_once_made(
+        api: client.ApiClient, kubeconfig: Path, namespace: str, profile: str,
+        tmp_path: Path) -> None:
+    """The schema admits any class name; a class the cluster lacks leaves the home unbound.
+    After the bind grace the course says which class, which field and what to do; creating
+    the class brings the seat up without anyone touching the course."""
+    operator = OperatorProcess(kubeconfig, [namespace], tmp_path / "op.log")
+    operator.start()
+    storage = client.StorageV1Api(api)
+    missing = f"t-missing-{secrets.token_hex(3)}"
+    try:
+        ns = Namespace(api, namespace)
+        ns.create_course("lost", profile, {"count": 1},
+                         storage={"size": "1Gi", "storageClassName": missing})
+        started = time.monotonic()
+        course = ns.wait_course("lost", "StorageClassNotFound",
+                                degraded_because("StorageClassNotFound"), timeout=75)
+        reported = time.monotonic() - started
+        message = condition(course, "Degraded")["message"]
+        assert repr(missing) in message and "spec.storage.storageClassName" in message, message
+        assert condition(ns.seat("lost-seat-001"), "Degraded")["reason"] == \
+            "StorageClassNotFound"
+        print(f"missing storage class reported after {reported:.1f} s")
+
+        storage.create_storage_class(client.V1StorageClass(
+            metadata=client.V1ObjectMeta(name=missing), provisioner=HOSTPATH_PROVISIONER,
+            volume_binding_mode="Immediate"))
+        course = ns.wait_ready("lost", 1, timeout=90)
+        assert condition(course, "Degraded")["status"] == "False"
+    finally:
+        operator.stop()
+        print(f"--- operator log (tail) ---\n{operator.log_tail()}")
+        try:
+            storage.delete_storage_class(missing)
+        except client.ApiException as error:
+            if error.status != 404:
+                raise

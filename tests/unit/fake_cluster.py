@@ -30,8 +30,7 @@ def _entries(kind: str, body: dict[str, Any]) -> tuple[str, Mapping[Any, Any]] |
     if kind == "DesktopProfile":
         return state.PROFILES, {body["metadata"]["name"]: views.profile_view(body)}
     if kind == "StorageClass":
-        return state.STORAGE_CLASSES, {body["metadata"]["name"]:
-                                       body.get("volumeBindingMode", "Immediate")}
+        return state.STORAGE_CLASSES, state.storage_class_keys(body)
     if kind in state.CHILDREN and views.is_arcdesk_object(body):
         return state.CHILDREN[kind], state.child_keys(views.object_view(body))
     return None

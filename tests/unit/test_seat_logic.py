@@ -24,6 +24,7 @@ from arcdesk.engine.seat_logic import (
     RunDecision,
     child_action,
     decide_run,
+    home_storage_problem,
     home_wait,
     idle_deadline,
     is_subset,
@@ -179,10 +180,11 @@ def test_status_phases(observed: Observed, phase: str, reason: str, ready: bool)
     assert (degraded["status"] == "True") == (observed.problem is not None)
 
 
-def claim_created(seconds_ago: float, phase: str = "Pending") -> ObjectView:
+def claim_created(seconds_ago: float, phase: str = "Pending",
+                  storage_class: str = "fast") -> ObjectView:
     created = (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return child("PersistentVolumeClaim", "bio-seat-001-home", created=created,
-                 claim=ClaimState(phase=phase, storage_class="fast"))
+                 claim=ClaimState(phase=phase, storage_class=storage_class))
 
 
 @pytest.mark.parametrize(("claim", "mode", "wait"), [
@@ -196,3 +198,25 @@ def claim_created(seconds_ago: float, phase: str = "Pending") -> ObjectView:
 def test_a_new_desktop_pod_waits_only_for_a_home_that_binds_immediately(
         claim: ObjectView | None, mode: str | None, wait: float | None) -> None:
     assert home_wait(claim, mode, NOW) == wait
+
+
+@pytest.mark.parametrize(("claim", "mode", "default", "reason", "recheck"), [
+    (claim_created(45), None, True, conditions.STORAGE_CLASS_NOT_FOUND, None),
+    (claim_created(10), None, True, None, 20.0),  # a volume made by hand may still bind it
+    (claim_created(45), "Immediate", False, None, None),  # the class exists
+    (claim_created(45, "Bound"), None, False, None, None),
+    (claim_created(45, storage_class=""), None, False, conditions.NO_DEFAULT_STORAGE_CLASS,
+     None),
+    (claim_created(45, storage_class=""), None, True, None, None),  # the default is assigned
+    (None, None, False, None, None),
+])
+def test_a_home_whose_storage_class_cannot_bind_it_is_reported_after_the_grace(
+        claim: ObjectView | None, mode: str | None, default: bool, reason: str | None,
+        recheck: float | None) -> None:
+    problem, again = home_storage_problem(claim, mode, default, NOW)
+    assert (problem.reason if problem else None, again) == (reason, recheck)
+    if problem is not None:
+        assert "bio-seat-001-home" in problem.message
+        assert "spec.storage.storageClassName" in problem.message
+        assert "kubectl get storageclass" in problem.message
+        assert not problem.retry  # the claim's watch event (bound, once fixed) brings it back

@@ -168,6 +168,37 @@ def home_wait(claim: ObjectView | None, binding_mode: str | None, now: datetime,
     return HOME_BIND_GRACE - age if age < HOME_BIND_GRACE else None
 
 
+def home_storage_problem(claim: ObjectView | None, binding_mode: str | None,
+                         has_default: bool, now: datetime,
+                         ) -> tuple[Problem | None, float | None]:
+    """Why the home will not be bound, and when to look again (seconds) if it may still be.
+
+    A claim whose StorageClass does not exist, or that names none in a cluster without a
+    default class, can still bind to a volume made by hand for it; so it counts as stuck
+    only after HOME_BIND_GRACE unbound. Either way the fix is the admin's, named here.
+    """
+    state = claim.claim if claim is not None else None
+    if claim is None or state is None or state.phase != "Pending":
+        return None, None
+    if state.storage_class and binding_mode is not None:
+        return None, None  # a class that exists: its provisioner (or the scheduler) binds
+    if not state.storage_class and has_default:
+        return None, None  # the default class is assigned to it shortly
+    age = (now - parse_time(claim.created)).total_seconds() if claim.created else 0.0
+    if age < HOME_BIND_GRACE:
+        return None, HOME_BIND_GRACE - age
+    unbound = f"home {claim.name} is not bound after {HOME_BIND_GRACE:.0f} s"
+    if state.storage_class:
+        return Problem(conditions.STORAGE_CLASS_NOT_FOUND, (
+            f"{unbound}: storage class {state.storage_class!r} "
+            "(spec.storage.storageClassName) does not exist; create it, or re-create the "
+            "course with a class `kubectl get storageclass` lists"), retry=False), None
+    return Problem(conditions.NO_DEFAULT_STORAGE_CLASS, (
+        f"{unbound}: the cluster has no default storage class; set "
+        "spec.storage.storageClassName to a class `kubectl get storageclass` lists, or "
+        "mark one as the default"), retry=False), None
+
+
 @dataclass(frozen=True)
 class RunDecision:
     run: bool

@@ -29,6 +29,7 @@ from arcdesk.engine.seat_logic import (
     child_action,
     decide_run,
     desktop_pod,
+    home_storage_problem,
     home_wait,
     pod_action,
     pod_age,
@@ -160,6 +161,12 @@ def first_problem(work: SeatWork, found: Findings, pod: ObjectView | None,
     if decision.run and work.profile is None and not running:
         return Problem(conditions.PROFILE_NOT_FOUND,
                        f"DesktopProfile {work.course.profile!r} not found", retry=False)
+    if decision.run:
+        storage, recheck = home_storage(work)
+        if recheck is not None:
+            found.look_again(recheck)
+        if storage is not None:
+            return storage  # before the pod's Unschedulable, which only says "unbound"
     if decision.run and pod is not None and pod.pod is not None and pod.pod.problem:
         age = pod_age(pod, work.now)
         if pod.pod.problem == conditions.UNSCHEDULABLE and age < SCHEDULING_GRACE:
@@ -242,13 +249,24 @@ async def start_desktop(work: SeatWork, found: Findings, pod: ObjectView | None)
     return pending
 
 
-def home_hold(work: SeatWork) -> float | None:
-    """Seconds to hold a new desktop pod back for its home to be bound (home_wait)."""
+def home_claim(work: SeatWork) -> tuple[ObjectView | None, str | None]:
+    """The seat's home claim (as indexed) and its StorageClass's binding mode (None: the
+    claim names no class, or one the cluster does not have)."""
     claim = work.view("PersistentVolumeClaim",
                       naming.home_claim_name(work.course.name, work.trainee.id))
     storage_class = claim.claim.storage_class if claim and claim.claim else ""
-    mode = work.ctx.caches.binding_mode(storage_class) if storage_class else None
-    return home_wait(claim, mode, work.now)
+    return claim, work.ctx.caches.binding_mode(storage_class) if storage_class else None
+
+
+def home_hold(work: SeatWork) -> float | None:
+    """Seconds to hold a new desktop pod back for its home to be bound (home_wait)."""
+    return home_wait(*home_claim(work), work.now)
+
+
+def home_storage(work: SeatWork) -> tuple[Problem | None, float | None]:
+    """A home that will not be bound (home_storage_problem), and when to look again."""
+    claim, mode = home_claim(work)
+    return home_storage_problem(claim, mode, work.ctx.caches.has_default_class(), work.now)
 
 
 async def stop_desktop(work: SeatWork, pod: ObjectView | None) -> None:

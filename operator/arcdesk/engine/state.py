@@ -29,7 +29,7 @@ from arcdesk.kube.api import Writer
 COURSES = "arcdesk_courses"
 SEATS = "arcdesk_seats"
 PROFILES = "arcdesk_profiles"
-STORAGE_CLASSES = "arcdesk_storage_classes"  # name -> volumeBindingMode
+STORAGE_CLASSES = "arcdesk_storage_classes"  # name -> volumeBindingMode; DEFAULT -> name
 CHILDREN = {"Pod": "arcdesk_pods", "Service": "arcdesk_services", "Secret": "arcdesk_secrets",
             "PersistentVolumeClaim": "arcdesk_claims", "NetworkPolicy": "arcdesk_policies"}
 INDEX_IDS = (COURSES, SEATS, PROFILES, STORAGE_CLASSES, *CHILDREN.values())
@@ -44,6 +44,21 @@ def seat_keys(view: SeatView) -> dict[tuple[str, ...], SeatView]:
     return {("seat", view.namespace, view.name): view,
             ("of-course", view.namespace, view.course): view,
             ("by-id", view.namespace, course_label, view.seat_id): view}
+
+
+DEFAULT_CLASS = ("default",)  # key of the default StorageClasses' names
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+
+
+def storage_class_keys(body: Mapping[str, Any]) -> dict[Hashable, str]:
+    """A StorageClass's binding mode under its name, and its name under DEFAULT_CLASS when
+    it is the cluster's default (the class a claim without storageClassName gets)."""
+    meta = body.get("metadata") or {}
+    name = str(meta.get("name", ""))
+    keys: dict[Hashable, str] = {name: str(body.get("volumeBindingMode") or "Immediate")}
+    if (meta.get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true":
+        keys[DEFAULT_CLASS] = name
+    return keys
 
 
 def child_keys(view: ObjectView) -> dict[tuple[str, str], ObjectView]:
@@ -95,6 +110,9 @@ class Caches:
         """The class's volumeBindingMode; None when the class is not (yet) known."""
         found: str | None = self._one(STORAGE_CLASSES, storage_class)
         return found
+
+    def has_default_class(self) -> bool:
+        return bool(self._all(STORAGE_CLASSES, DEFAULT_CLASS))
 
     def child(self, kind: str, namespace: str, name: str) -> ObjectView | None:
         found: ObjectView | None = self._one(CHILDREN[kind], (namespace, name))
