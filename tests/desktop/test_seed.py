@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from arcdesk.session import seed
+from arcdesk.session.config import Material
 from devcluster import desktops
 
 LFS_PAYLOAD = bytes(range(256)) * 400  # 100 KiB: stored in LFS, not in git
@@ -128,3 +132,24 @@ def test_trainee_files_are_never_overwritten(seeded_home: SeededHome) -> None:
     mine = seeded_home.home / "Desktop" / "arcdesk-terminal.desktop"
     assert mine.read_text() == MY_TERMINAL
     assert (seeded_home.home / "Desktop" / "arcdesk-napari.desktop").exists()
+
+
+def test_a_materials_server_that_never_answers_fails_the_step_in_bounded_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real git clone against a loopback HTTP server that accepts and then stays silent
+    (a hung proxy or a firewall that swallows replies): the step fails, saying where it
+    stalled, after the stall limit (lowered here from 30 s), and leaves no half clone."""
+    monkeypatch.setattr(seed, "STALL_SECONDS", 2)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/course.git"
+        material = Material(url=url, ref="main", name="course")
+        started = time.monotonic()
+        with pytest.raises(seed.SeedError) as failure:
+            seed.clone_material(material, tmp_path / "materials" / "course",
+                                {**os.environ, "HOME": str(tmp_path),
+                                 "GIT_TERMINAL_PROMPT": "0"})
+        took = time.monotonic() - started
+    assert 2 <= took < 20, f"the stalled clone took {took:.1f} s"
+    assert str(failure.value).startswith("git clone -q ... failed:"), failure.value
+    assert url in str(failure.value)
+    assert list((tmp_path / "materials").iterdir()) == []

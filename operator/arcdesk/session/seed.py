@@ -38,6 +38,13 @@ LFS_CONFIG = (
 )
 
 
+# A materials server that accepts the connection and then says nothing must not hold the
+# seeding (and the trainee's materials folder) forever: an HTTP transfer slower than
+# 1 kB/s for STALL_SECONDS is abandoned, and any clone step is stopped after STEP_TIMEOUT.
+STALL_SECONDS = 30
+STEP_TIMEOUT = 600.0
+
+
 class SeedError(RuntimeError):
     """One seeding step failed; the others still run."""
 
@@ -61,12 +68,22 @@ def copy_missing(src: Path, dest: Path) -> None:
                 shutil.copy2(Path(root) / name, target / name)
 
 
-def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> None:
-    result = subprocess.run(
-        list(argv), env=dict(env), cwd=cwd, capture_output=True, text=True, check=False
-    )
+def _command(argv: Sequence[str]) -> str:
+    """The command's first words for a message, its ``-c key=value`` options left out."""
+    words = [a for i, a in enumerate(argv) if a != "-c" and (i == 0 or argv[i - 1] != "-c")]
+    return " ".join(words[:3])
+
+
+def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path,
+         timeout: float | None = None) -> None:
+    try:
+        result = subprocess.run(list(argv), env=dict(env), cwd=cwd, capture_output=True,
+                                text=True, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        raise SeedError(f"{_command(argv)} ... gave no result within {timeout:.0f} s"
+                        ) from expired
     if result.returncode != 0:
-        raise SeedError(f"{' '.join(argv[:3])} ... failed: {result.stderr.strip()[-500:]}")
+        raise SeedError(f"{_command(argv)} ... failed: {result.stderr.strip()[-500:]}")
 
 
 def _into_place(final: Path, build: Callable[[Path], None]) -> None:
@@ -88,10 +105,14 @@ def git_env(config: SessionConfig, base: Mapping[str, str]) -> dict[str, str]:
 def clone_material(material: Material, dest: Path, env: Mapping[str, str]) -> None:
     """Clone with LFS content checked out; ``ref`` may be a branch, a tag or a commit."""
 
+    stall = ("-c", "http.lowSpeedLimit=1000", "-c", f"http.lowSpeedTime={STALL_SECONDS}")
+    git = ["git", *stall, *LFS_CONFIG]
+
     def build(path: Path) -> None:
-        _run(["git", *LFS_CONFIG, "clone", "-q", "--", material.url, str(path)], env, dest.parent)
+        _run([*git, "clone", "-q", "--", material.url, str(path)], env, dest.parent,
+             STEP_TIMEOUT)
         if material.ref != "HEAD":  # a remote branch name, a tag or a commit
-            _run(["git", *LFS_CONFIG, "checkout", "-q", material.ref], env, path)
+            _run([*git, "checkout", "-q", material.ref], env, path, STEP_TIMEOUT)
         _run(["git", "lfs", "install", "--local"], env, path)  # later pulls fetch LFS content
 
     _into_place(dest, build)
