@@ -1,7 +1,8 @@
 """A KWOK node is deleted under a running course (a cloud VM gone): the seats it held move
 to the other nodes by themselves. The operator sees only the pods disappear (the pod
 garbage collector deletes pods bound to a node that no longer exists, after its 40 s
-quarantine) and starts each desktop anew; the seats keep their Secrets and homes."""
+quarantine) and starts each desktop anew, saying so (a DesktopLost event, "starting
+again: its pod on node ... went away" while it starts); Secrets and homes are kept."""
 
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ def test_a_deleted_node_s_seats_move_to_the_other_nodes(
     placed = placement(ns)
     assert lost not in placed and sum(placed.values()) == SEATS, placed
     assert_exactly(ns, "class", SEATS, before)
+    told = {e["involvedObject"]["name"]: e["message"] for e in kubectl.get_json(
+        "events", "-n", namespace, "--field-selector", "reason=DesktopLost")["items"]}
+    assert len(told) == held and all(lost in m for m in told.values()), told
     recovery.append((f"KWOK node deleted ({held} of {SEATS} seats on it)", took,
-                     f"{held} seats Ready on other nodes; 0 duplicate, 0 orphan, "
+                     f"{held} seats Ready on other nodes, each told why; 0 duplicate, 0 orphan, "
                      "0 Secrets changed, 0 homes lost"))

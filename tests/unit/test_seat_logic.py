@@ -31,6 +31,7 @@ from arcdesk.engine.seat_logic import (
     ownership,
     pod_action,
     seat_status,
+    transition_events,
     with_spec_hash,
 )
 from tests.unit.builders import default_profile
@@ -220,3 +221,25 @@ def test_a_home_whose_storage_class_cannot_bind_it_is_reported_after_the_grace(
         assert "spec.storage.storageClassName" in problem.message
         assert "kubectl get storageclass" in problem.message
         assert not problem.retry  # the claim's watch event (bound, once fixed) brings it back
+
+
+def test_a_running_desktop_whose_pod_went_away_says_so_until_it_is_back() -> None:
+    running = _status(Observed(RunDecision(True), ready_pod(), prepared=True))
+    gone = Observed(RunDecision(True), None, prepared=True, started=True)
+    lost = seat_status(gone, 2, NOW, running)
+    assert (lost["phase"], lost["message"]) == (
+        "Starting", "desktop is starting again: its pod on node kwok-0 went away")
+    assert transition_events(running, lost, gone) == [("Warning", "DesktopLost",
+                                                        lost["message"])]
+    elsewhere = child("Pod", "bio-seat-001",
+                      pod=PodState(phase="Pending", node="kwok-1", ready=False))
+    starting = seat_status(Observed(RunDecision(True), elsewhere, prepared=True), 2, NOW, lost)
+    assert starting["message"] == lost["message"]  # kept while the new pod starts
+    back = seat_status(Observed(RunDecision(True), ready_pod(), prepared=True), 2, NOW,
+                       starting)
+    assert back["reason"] == "DesktopReady"
+    # A running pod that only turned unready (the container restarting) went nowhere.
+    unready = child("Pod", "bio-seat-001",
+                    pod=PodState(phase="Running", node="kwok-0", ready=False))
+    assert seat_status(Observed(RunDecision(True), unready, prepared=True), 2, NOW,
+                       running)["message"] == "desktop is starting"

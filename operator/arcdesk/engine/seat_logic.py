@@ -262,6 +262,8 @@ def seat_status(observed: Observed, generation: int, now: datetime,
                 previous: Mapping[str, Any]) -> dict[str, Any]:
     """The seat's status: phase, reason, message, node, pod IP and conditions."""
     phase, ready, reason, message = _phase(observed)
+    if reason == conditions.STARTING:
+        message = _starting_again(previous, pod_gone=observed.pod is None) or message
     problem = observed.problem
     if ready and observed.update_pending:
         progressing = Condition(conditions.PROGRESSING, True, conditions.UPDATE_PENDING,
@@ -319,6 +321,20 @@ def _phase(observed: Observed) -> tuple[str, bool, str, str]:
     return "Running", True, conditions.DESKTOP_READY, f"desktop ready on node {pod_state.node}"
 
 
+LOST = "desktop is starting again: its pod on node {node} went away"
+
+
+def _starting_again(previous: Mapping[str, Any], pod_gone: bool) -> str:
+    """While a desktop that was running starts anew, why: its pod went away behind our
+    back (its node deleted, the pod evicted or deleted by hand; the operator itself never
+    removes a running desktop's pod without stopping the seat). "" otherwise."""
+    if pod_gone and previous.get("phase") == "Running" and previous.get("node"):
+        return LOST.format(node=previous["node"])
+    message = str(previous.get("message") or "")
+    starting = previous.get("reason") == conditions.STARTING
+    return message if starting and message.startswith(LOST.split("{", 1)[0]) else ""
+
+
 def _stopped_message(observed: Observed) -> str:
     why = observed.decision.why_stopped
     if why == conditions.SCHEDULED:
@@ -349,4 +365,6 @@ def transition_events(before: Mapping[str, Any], after: Mapping[str, Any],
         return [("Warning", observed.problem.reason, observed.problem.message)]
     if observed.decision.idle_stop:
         return [("Normal", "IdleStopped", str(after["message"]))]
+    if before.get("phase") == "Running" and after["reason"] == conditions.STARTING:
+        return [("Warning", "DesktopLost", str(after["message"]))]
     return []
