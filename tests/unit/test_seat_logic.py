@@ -231,6 +231,14 @@ def test_a_running_desktop_whose_pod_went_away_says_so_until_it_is_back() -> Non
         "Starting", "desktop is starting again: its pod on node kwok-0 went away")
     assert transition_events(running, lost, gone) == [("Warning", "DesktopLost",
                                                         lost["message"])]
+    evicted = dataclasses.replace(ready_pod(), deleting=True)  # e.g. PodGC's delete seen first
+    assert seat_status(Observed(RunDecision(True), evicted, prepared=True), 2, NOW,
+                       running)["message"] == lost["message"]
+    failed = child("Pod", "bio-seat-001", pod=PodState(phase="Failed", node="kwok-0"))
+    marked = seat_status(Observed(RunDecision(True), failed, prepared=True, problem=Problem(
+        conditions.DESKTOP_FAILED, "PodGC: node no longer exists")), 2, NOW, running)
+    assert (marked["phase"], marked["message"]) == ("Starting", lost["message"])
+    assert marked["conditions"][2]["status"] == "False"  # type: ignore[index]
     elsewhere = child("Pod", "bio-seat-001",
                       pod=PodState(phase="Pending", node="kwok-1", ready=False))
     starting = seat_status(Observed(RunDecision(True), elsewhere, prepared=True), 2, NOW, lost)

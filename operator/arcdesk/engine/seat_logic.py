@@ -9,7 +9,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -261,9 +261,12 @@ class Observed:
 def seat_status(observed: Observed, generation: int, now: datetime,
                 previous: Mapping[str, Any]) -> dict[str, Any]:
     """The seat's status: phase, reason, message, node, pod IP and conditions."""
-    phase, ready, reason, message = _phase(observed)
-    if reason == conditions.STARTING:
-        message = _starting_again(previous, pod_gone=observed.pod is None) or message
+    lost = _starting_again(observed, previous)
+    if lost:  # not the dead pod's DesktopFailed or WaitingForCleanup: it is being replaced
+        observed = replace(observed, problem=None)
+        phase, ready, reason, message = "Starting", False, conditions.STARTING, lost
+    else:
+        phase, ready, reason, message = _phase(observed)
     problem = observed.problem
     if ready and observed.update_pending:
         progressing = Condition(conditions.PROGRESSING, True, conditions.UPDATE_PENDING,
@@ -324,11 +327,17 @@ def _phase(observed: Observed) -> tuple[str, bool, str, str]:
 LOST = "desktop is starting again: its pod on node {node} went away"
 
 
-def _starting_again(previous: Mapping[str, Any], pod_gone: bool) -> str:
+def _starting_again(observed: Observed, previous: Mapping[str, Any]) -> str:
     """While a desktop that was running starts anew, why: its pod went away behind our
-    back (its node deleted, the pod evicted or deleted by hand; the operator itself never
-    removes a running desktop's pod without stopping the seat). "" otherwise."""
-    if pod_gone and previous.get("phase") == "Running" and previous.get("node"):
+    back (its node deleted: PodGC fails, then deletes it; evicted; deleted by hand; the
+    operator itself never removes a running desktop's pod without stopping the seat).
+    Kept until the new pod is Ready; "" otherwise."""
+    view = observed.pod
+    pod, deleting = (view.pod, view.deleting) if view is not None else (None, False)
+    if not observed.decision.run or (pod is not None and pod.ready and not deleting):
+        return ""
+    dead = view is None or deleting or (pod is not None and pod.phase in ("Failed", "Succeeded"))
+    if dead and previous.get("phase") == "Running" and previous.get("node"):
         return LOST.format(node=previous["node"])
     message = str(previous.get("message") or "")
     starting = previous.get("reason") == conditions.STARTING
@@ -361,10 +370,10 @@ def transition_events(before: Mapping[str, Any], after: Mapping[str, Any],
     """(type, reason, message) of the Events a change of the seat's reason deserves."""
     if before.get("reason") == after["reason"]:
         return []
+    if before.get("phase") == "Running" and after["message"].startswith(LOST.split("{")[0]):
+        return [("Warning", "DesktopLost", str(after["message"]))]
     if observed.problem is not None:
         return [("Warning", observed.problem.reason, observed.problem.message)]
     if observed.decision.idle_stop:
         return [("Normal", "IdleStopped", str(after["message"]))]
-    if before.get("phase") == "Running" and after["reason"] == conditions.STARTING:
-        return [("Warning", "DesktopLost", str(after["message"]))]
     return []
