@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,18 @@ def quota_namespace(api: client.ApiClient, namespace: str) -> Iterator[str]:
         spec=client.V1ResourceQuotaSpec(hard={"pods": "2"})))
     yield name
     core.delete_namespace(name)
+
+
+def stop_and_clean_up(operator: OperatorProcess, delete: Callable[[], object]) -> None:
+    """Stop the test's operator (its log tail shown on failure), then delete what the test
+    made outside its namespace; already gone is fine."""
+    operator.stop()
+    print(f"--- operator log (tail) ---\n{operator.log_tail()}")
+    try:
+        delete()
+    except client.ApiException as error:
+        if error.status != 404:
+            raise
 
 
 def degraded_because(reason: str):  # type: ignore[no-untyped-def]
@@ -93,13 +105,8 @@ def test_missing_profile_and_exceeded_quota_are_reported_while_others_work(
         course = ns.wait_ready("nope", 2, timeout=30)
         assert condition(course, "Degraded")["status"] == "False"
     finally:
-        operator.stop()
-        print(f"--- operator log (tail) ---\n{operator.log_tail()}")
-        try:
-            custom.delete_cluster_custom_object(GROUP, VERSION, "desktopprofiles", missing)
-        except client.ApiException as error:
-            if error.status != 404:
-                raise
+        stop_and_clean_up(operator, lambda: custom.delete_cluster_custom_object(
+            GROUP, VERSION, "desktopprofiles", missing))
 
 
 def test_a_steady_course_costs_no_writes(api: client.ApiClient, kubeconfig: Path,
@@ -163,10 +170,4 @@ def test_a_home_in_a_storage_class_that_does_not_exist_is_reported_and_heals_onc
         course = ns.wait_ready("lost", 1, timeout=90)
         assert condition(course, "Degraded")["status"] == "False"
     finally:
-        operator.stop()
-        print(f"--- operator log (tail) ---\n{operator.log_tail()}")
-        try:
-            storage.delete_storage_class(missing)
-        except client.ApiException as error:
-            if error.status != 404:
-                raise
+        stop_and_clean_up(operator, lambda: storage.delete_storage_class(missing))

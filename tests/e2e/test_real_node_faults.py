@@ -21,6 +21,7 @@ import pytest
 from arcdesk.api import labels
 from devcluster import demo, desktops
 from devcluster.kit import Kubectl, wait_for
+from tests.cluster.operator_helpers import condition
 from tests.e2e.conftest import ON_REAL_NODE
 from tests.e2e.stack import RunningCourse, installed_course
 
@@ -52,9 +53,8 @@ def course(name: str, namespace: str, profile_name: str) -> dict[str, Any]:
 
 
 def degraded(kubectl: Kubectl, namespace: str, name: str) -> dict[str, Any]:
-    found = kubectl.get_json("courses.arcdesk.dev", name, "-n", namespace)
-    by_type = {c["type"]: c for c in (found.get("status") or {}).get("conditions", [])}
-    return dict(by_type.get("Degraded") or {})
+    return condition(kubectl.get_json("courses.arcdesk.dev", name, "-n", namespace),
+                     "Degraded")
 
 
 def test_a_missing_image_and_a_crashing_one_end_in_conditions_that_name_them(

@@ -164,7 +164,7 @@ def home_wait(claim: ObjectView | None, binding_mode: str | None, now: datetime,
     state = claim.claim
     if state is None or state.phase != "Pending" or binding_mode != "Immediate":
         return None
-    age = (now - parse_time(claim.created)).total_seconds() if claim.created else 0.0
+    age = object_age(claim, now)
     return HOME_BIND_GRACE - age if age < HOME_BIND_GRACE else None
 
 
@@ -184,7 +184,7 @@ def home_storage_problem(claim: ObjectView | None, binding_mode: str | None,
         return None, None  # a class that exists: its provisioner (or the scheduler) binds
     if not state.storage_class and has_default:
         return None, None  # the default class is assigned to it shortly
-    age = (now - parse_time(claim.created)).total_seconds() if claim.created else 0.0
+    age = object_age(claim, now)
     if age < HOME_BIND_GRACE:
         return None, HOME_BIND_GRACE - age
     unbound = f"home {claim.name} is not bound after {HOME_BIND_GRACE:.0f} s"
@@ -324,7 +324,8 @@ def _phase(observed: Observed) -> tuple[str, bool, str, str]:
     return "Running", True, conditions.DESKTOP_READY, f"desktop ready on node {pod_state.node}"
 
 
-LOST = "desktop is starting again: its pod on node {node} went away"
+LOST_PREFIX = "desktop is starting again: "
+LOST = LOST_PREFIX + "its pod on node {node} went away"
 
 
 def _starting_again(observed: Observed, previous: Mapping[str, Any]) -> str:
@@ -341,7 +342,7 @@ def _starting_again(observed: Observed, previous: Mapping[str, Any]) -> str:
         return LOST.format(node=previous["node"])
     message = str(previous.get("message") or "")
     starting = previous.get("reason") == conditions.STARTING
-    return message if starting and message.startswith(LOST.split("{", 1)[0]) else ""
+    return message if starting and message.startswith(LOST_PREFIX) else ""
 
 
 def _stopped_message(observed: Observed) -> str:
@@ -360,9 +361,10 @@ def _stopped_message(observed: Observed) -> str:
     return "desktop stopped"
 
 
-def pod_age(pod: ObjectView, now: datetime) -> float:
-    """Seconds since the pod was created (0 when it has no creation time yet)."""
-    return (now - parse_time(pod.created)).total_seconds() if pod.created else 0.0
+def object_age(view: ObjectView, now: datetime) -> float:
+    """Seconds since the object (a pod, a claim) was created (0 when it has no creation
+    time yet)."""
+    return (now - parse_time(view.created)).total_seconds() if view.created else 0.0
 
 
 def transition_events(before: Mapping[str, Any], after: Mapping[str, Any],
@@ -370,7 +372,7 @@ def transition_events(before: Mapping[str, Any], after: Mapping[str, Any],
     """(type, reason, message) of the Events a change of the seat's reason deserves."""
     if before.get("reason") == after["reason"]:
         return []
-    if before.get("phase") == "Running" and after["message"].startswith(LOST.split("{")[0]):
+    if before.get("phase") == "Running" and after["message"].startswith(LOST_PREFIX):
         return [("Warning", "DesktopLost", str(after["message"]))]
     if observed.problem is not None:
         return [("Warning", observed.problem.reason, observed.problem.message)]

@@ -31,8 +31,8 @@ from arcdesk.engine.seat_logic import (
     desktop_pod,
     home_storage_problem,
     home_wait,
+    object_age,
     pod_action,
-    pod_age,
     seat_status,
     transition_events,
 )
@@ -168,7 +168,7 @@ def first_problem(work: SeatWork, found: Findings, pod: ObjectView | None,
         if storage is not None:
             return storage  # before the pod's Unschedulable, which only says "unbound"
     if decision.run and pod is not None and pod.pod is not None and pod.pod.problem:
-        age = pod_age(pod, work.now)
+        age = object_age(pod, work.now)
         if pod.pod.problem == conditions.UNSCHEDULABLE and age < SCHEDULING_GRACE:
             found.look_again(SCHEDULING_GRACE - age)  # e.g. its home is being bound now
             return None
@@ -298,7 +298,7 @@ async def publish(work: SeatWork, found: Findings, observed: Observed) -> bool:
     held back (its desktop is likely Running before anyone looks: one write, not two)."""
     seat, before = work.seat, work.status
     status = seat_status(observed, seat.generation, work.now, before)
-    young = observed.pod is None or pod_age(observed.pod, work.now) < STARTING_GRACE
+    young = observed.pod is None or object_age(observed.pod, work.now) < STARTING_GRACE
     if status["phase"] == "Starting" and not before.get("phase") and young:
         return True
     if any(before.get(k) != v for k, v in status.items()):
