@@ -2,6 +2,7 @@
 """Run one real node (containerd + runc + CNI bridge + kubelet) in the devcluster.
 
     python3 -m devcluster.node_launcher up|down [--wipe]|status
+    python3 -m devcluster.node_launcher restart [--down-for SECONDS]
     python3 -m devcluster.node_launcher import TARBALL NAME [--alias NAME ...]
 
 The control plane must be up (`make cluster-up`); the same ARCDESK_* variables select which
@@ -183,6 +184,16 @@ def down(node: NodeLayout, wipe: bool) -> None:
     say("down")
 
 
+def restart(node: NodeLayout, down_for: float) -> None:
+    """Stop the kubelet and containerd, leave them down ``down_for`` seconds, start them
+    again: what a node's runtime upgrade does. Containers keep running in their shims."""
+    for name in ("kubelet", "containerd"):
+        if processes.stop(node.cluster.pids, name):
+            say(f"stopped {name}")
+    time.sleep(down_for)
+    up(node)
+
+
 def status(node: NodeLayout) -> int:
     for name in ("containerd", "kubelet", *(("kube-proxy", "socat") if node.services else ())):
         pid = processes.running_pid(node.cluster.pids, name)
@@ -195,11 +206,13 @@ def status(node: NodeLayout) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["up", "down", "status", "import"])
+    parser.add_argument("command", choices=["up", "down", "restart", "status", "import"])
     parser.add_argument("image", nargs="*", help="import: TARBALL NAME (an image it holds)")
     parser.add_argument("--wipe", action="store_true", help="down: also delete images/state")
     parser.add_argument("--alias", action="append", default=[],
                         help="import: also tag the image as this name")
+    parser.add_argument("--down-for", type=float, default=0.0,
+                        help="restart: seconds the kubelet and containerd stay stopped")
     args = parser.parse_args()
     node = NodeLayout.from_environment(Layout.from_environment())
     try:
@@ -209,6 +222,8 @@ def main() -> int:
             import_into_node(node, args.image, args.alias)
         elif args.command == "down":
             down(node, args.wipe)
+        elif args.command == "restart":
+            restart(node, args.down_for)
         else:
             return status(node)
     except (checks.DevclusterError, RuntimeError, subprocess.CalledProcessError) as error:

@@ -100,21 +100,27 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-@pytest.fixture(scope="module")
-def gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """``arcdesk gateway run`` on a free loopback port, synced with the API server."""
+def running_gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory,
+                    *options: str) -> Iterator[Gateway]:
+    """``arcdesk gateway run [options]`` on a free loopback port, synced with the API server."""
     log = tmp_path_factory.mktemp("gateway") / "gateway.log"
     port = kit.free_port()
     argv = [str(ARCDESK), "gateway", "run", "--all-namespaces", "--kubeconfig", str(kubeconfig),
             "--port", str(port), "--metrics-host", "127.0.0.1",
             "--metrics-port", str(kit.free_port()), "--trusted-proxy", "127.0.0.1/32",
-            "--address-map", f"{SLICE_ADDRESS}=127.0.0.1"]
+            "--address-map", f"{SLICE_ADDRESS}=127.0.0.1", *options]
     found = Gateway(argv, port, log)
     try:
         found.start()
         yield found
     finally:
         found.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The gateway as ``make demo`` runs it, for this test module."""
+    yield from running_gateway(kubeconfig, tmp_path_factory)
 
 
 def _healthy(found: Gateway) -> bool:

@@ -3,11 +3,8 @@ a real desktop behind it and its seats in the devcluster."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -15,6 +12,7 @@ import aiohttp
 from arcdesk.api import labels
 from arcdesk.api.credentials import new_token
 from devcluster import desktops, kit
+from tests.desktop.clients import run
 
 if TYPE_CHECKING:
     from tests.desktop.gateway_fixtures import Gateway, Seat
@@ -32,16 +30,6 @@ def client(n: int) -> dict[str, str]:
 
 def cookie(seat: Seat) -> dict[str, str]:
     return {"Cookie": f"arcdesk_seat={seat.token}"}
-
-
-def run(scenario: Callable[[aiohttp.ClientSession], Awaitable[None]]) -> None:
-    """Run ``scenario`` in a thread of its own: Playwright's sync API owns this thread's loop."""
-    async def main() -> None:
-        async with aiohttp.ClientSession() as session:
-            await scenario(session)
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, main()).result()
 
 
 async def open_desktop(session: aiohttp.ClientSession, gw: Gateway, path: str,

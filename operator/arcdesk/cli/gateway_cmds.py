@@ -75,6 +75,11 @@ def run(
         help="Seconds a watch may stay silent (the API server sends a bookmark about once a "
              "minute) before it is dropped and resumed.", min=1.0,
     )] = ServeOptions.watch_inactivity,
+    idle_timeout: Annotated[float, typer.Option(
+        help="Seconds a connection may take to send a request, from its opening or its last "
+             "response, before it is closed (keep it above your ingress's upstream "
+             "keep-alive).", min=1.0,
+    )] = ServeOptions.idle_timeout,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
 ) -> None:
     """Watch Seats and their Secrets and serve /s/<token>, /i/<token> and noVNC on --port,
@@ -90,7 +95,7 @@ def run(
     options = ServeOptions(host=host, port=port, metrics_host=metrics_host,
                            metrics_port=metrics_port, namespace=namespace,
                            kubeconfig=kubeconfig, config=config,
-                           watch_inactivity=watch_inactivity)
+                           watch_inactivity=watch_inactivity, idle_timeout=idle_timeout)
     try:
         asyncio.run(serve_forever(options))
     except NoVncMissing as error:

@@ -25,7 +25,8 @@ class FailureLimiter:
     once; each further one waits ``base * 2**n`` seconds (capped at ``cap``) before its
     403. Across all addresses at most ``max_waiting`` refusals wait at once: beyond that a
     bad attempt gets 429 at once, so waiting refusals cannot pile up sockets. Memory is
-    bounded: beyond ``max_clients`` the least recently failing address is dropped.
+    bounded: an address is forgotten once its last failure leaves the window, and beyond
+    ``max_clients`` the least recently failing one is dropped.
     """
 
     def __init__(self, free: int = 10, window: float = 60.0, base: float = 0.25,
@@ -57,6 +58,7 @@ class FailureLimiter:
 
     def fail(self, client: str) -> float:
         """Count a failure of ``client``; seconds its refusal should wait (0: none)."""
+        self._forget_expired()
         failures = self._recent(client) or deque(maxlen=self.free + 32)
         failures.append(self._clock())
         self._failures[client] = failures
@@ -65,6 +67,16 @@ class FailureLimiter:
             self._failures.popitem(last=False)
         beyond = len(failures) - self.free
         return 0.0 if beyond <= 0 else min(self.cap, self.base * 2 ** (beyond - 1))
+
+    def _forget_expired(self) -> None:
+        """Drop the addresses whose last failure left the window: the dict is kept in order
+        of last failure, so they are at its front, and memory follows the recent failures."""
+        cutoff = self._clock() - self.window
+        while self._failures:
+            last_failure = next(iter(self._failures.values()))[-1]
+            if last_failure > cutoff:
+                return
+            self._failures.popitem(last=False)
 
     def may_wait(self) -> bool:
         """Whether one more refusal may wait (then call ``done_waiting`` after)."""

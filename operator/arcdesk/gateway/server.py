@@ -24,6 +24,13 @@ from arcdesk.kube.client import WATCH_INACTIVITY
 
 log = logging.getLogger("arcdesk.gateway")
 
+# A connection that has not finished a request within this many seconds of opening (or of
+# its last response) is closed: a half-open socket or headers trickled byte by byte cost a
+# file descriptor for this long and nothing else (aiohttp serves others meanwhile). Longer
+# than the 60 s an ingress-nginx keeps idle upstream connections, so a proxy never sends a
+# request on a connection the gateway is closing. WebSockets are not affected once open.
+IDLE_TIMEOUT = 75.0
+
 
 @dataclass(frozen=True)
 class ServeOptions:
@@ -35,6 +42,7 @@ class ServeOptions:
     kubeconfig: Path | None = None  # None: $KUBECONFIG, ~/.kube/config, else in-cluster
     config: GatewayConfig = field(default_factory=GatewayConfig)
     watch_inactivity: float = WATCH_INACTIVITY  # seconds: a silent watch is dropped
+    idle_timeout: float = IDLE_TIMEOUT  # seconds: see IDLE_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,8 @@ def _start_watching(api: Kube, gw: Gateway, namespace: str | None, inactivity: f
 async def _listen(gw: Gateway, options: ServeOptions) -> list[web.AppRunner]:
     """The public listener, then the metrics one; the public one stops if metrics cannot bind."""
     public = await probes.listen(create_app(gw), options.host, options.port,
-                                  access_log_class=logs.AccessLogger, handler_cancellation=True)
+                                  access_log_class=logs.AccessLogger, handler_cancellation=True,
+                                  keepalive_timeout=options.idle_timeout)
     if not options.metrics_port:
         return [public]
     try:
