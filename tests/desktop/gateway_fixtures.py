@@ -118,9 +118,16 @@ def running_gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory,
 
 
 @pytest.fixture(scope="module")
-def gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """The gateway as ``make demo`` runs it, for this test module."""
-    yield from running_gateway(kubeconfig, tmp_path_factory)
+def gateway_options() -> tuple[str, ...]:
+    """Options a test module adds to ``arcdesk gateway run`` (override it there)."""
+    return ()
+
+
+@pytest.fixture(scope="module")
+def gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory,
+            gateway_options: tuple[str, ...]) -> Iterator[Gateway]:
+    """The gateway as ``make demo`` runs it (plus ``gateway_options``), for this module."""
+    yield from running_gateway(kubeconfig, tmp_path_factory, *gateway_options)
 
 
 def _healthy(found: Gateway) -> bool:

@@ -50,16 +50,17 @@ def test_limiter_memory_is_bounded() -> None:
     assert limiter.recent("10.0.0.0") == 0
 
 
-def test_addresses_whose_failures_aged_out_are_forgotten_at_the_next_failure() -> None:
+def test_addresses_whose_window_passed_are_forgotten_at_the_next_failure() -> None:
     clock = Clock()
     limiter = FailureLimiter(free=0, window=60, clock=clock)
     for n in range(50):
         limiter.fail(f"10.1.0.{n}")
     clock.now += 30
-    limiter.fail("10.1.0.7")  # failing again moves an address to the back
+    limiter.fail("10.3.0.1")
+    limiter.fail("10.1.0.7")  # failing again in its window does not open a new one
     clock.now += 31
     limiter.fail("10.2.0.1")
-    assert sorted(limiter._failures) == ["10.1.0.7", "10.2.0.1"]
+    assert sorted(limiter._failures) == ["10.2.0.1", "10.3.0.1"]
 
 
 @pytest.mark.parametrize(("peer", "forwarded", "expected"), [

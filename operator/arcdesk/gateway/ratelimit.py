@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class _Window:
+    """One address's failures since ``opened`` (monotonic seconds)."""
+
+    __slots__ = ("count", "opened")
+
+    def __init__(self, opened: float) -> None:
+        self.opened, self.count = opened, 0
 
 
 class FailureLimiter:
@@ -23,59 +32,52 @@ class FailureLimiter:
     So a request is checked for a valid token first, and that answer is never delayed.
     Per address, the first ``free`` failures within ``window`` seconds are refused at
     once; each further one waits ``base * 2**n`` seconds (capped at ``cap``) before its
-    403. Across all addresses at most ``max_waiting`` refusals wait at once: beyond that a
-    bad attempt gets 429 at once, so waiting refusals cannot pile up sockets. Memory is
-    bounded: an address is forgotten once its last failure leaves the window, and beyond
-    ``max_clients`` the least recently failing one is dropped.
+    403. An address's window opens at its first failure and its count starts again once the
+    window has passed. Across all addresses at most ``max_waiting`` refusals wait at once:
+    beyond that a bad attempt gets 429 at once, so waiting refusals cannot pile up sockets.
+    Memory is bounded: about 200 bytes per address, an address is forgotten once its window
+    has passed, and beyond ``max_clients`` (10^4: far more than the addresses of a class)
+    the least recently failing one is dropped.
     """
 
     def __init__(self, free: int = 10, window: float = 60.0, base: float = 0.25,
-                 cap: float = 10.0, max_waiting: int = 64, max_clients: int = 100_000,
+                 cap: float = 10.0, max_waiting: int = 64, max_clients: int = 10_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.free, self.window, self.base, self.cap = free, window, base, cap
         self.max_waiting = max_waiting
         self.max_clients = max_clients
         self.waiting = 0  # refusals waiting right now, all addresses
         self._clock = clock
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._failures: OrderedDict[str, _Window] = OrderedDict()  # by last failure
 
-    def _recent(self, client: str) -> deque[float] | None:
-        failures = self._failures.get(client)
-        if failures is None:
-            return None
-        cutoff = self._clock() - self.window
-        while failures and failures[0] <= cutoff:
-            failures.popleft()
-        if not failures:
+    def _current(self, client: str) -> _Window | None:
+        window = self._failures.get(client)
+        if window is not None and window.opened <= self._clock() - self.window:
             del self._failures[client]
             return None
-        return failures
+        return window
 
     def recent(self, client: str) -> int:
-        """Failures of ``client`` within the window."""
-        failures = self._recent(client)
-        return len(failures) if failures is not None else 0
+        """Failures of ``client`` in its current window."""
+        window = self._current(client)
+        return window.count if window is not None else 0
 
     def fail(self, client: str) -> float:
         """Count a failure of ``client``; seconds its refusal should wait (0: none)."""
         self._forget_expired()
-        failures = self._recent(client) or deque(maxlen=self.free + 32)
-        failures.append(self._clock())
-        self._failures[client] = failures
+        window = self._current(client) or _Window(self._clock())
+        window.count += 1
+        self._failures[client] = window
         self._failures.move_to_end(client)
         while len(self._failures) > self.max_clients:
             self._failures.popitem(last=False)
-        beyond = len(failures) - self.free
+        beyond = window.count - self.free
         return 0.0 if beyond <= 0 else min(self.cap, self.base * 2 ** (beyond - 1))
 
     def _forget_expired(self) -> None:
-        """Drop the addresses whose last failure left the window: the dict is kept in order
-        of last failure, so they are at its front, and memory follows the recent failures."""
+        """Drop the least recently failing addresses while their window has passed."""
         cutoff = self._clock() - self.window
-        while self._failures:
-            last_failure = next(iter(self._failures.values()))[-1]
-            if last_failure > cutoff:
-                return
+        while self._failures and next(iter(self._failures.values())).opened <= cutoff:
             self._failures.popitem(last=False)
 
     def may_wait(self) -> bool:
