@@ -100,23 +100,6 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def running_gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory,
-                    *options: str) -> Iterator[Gateway]:
-    """``arcdesk gateway run [options]`` on a free loopback port, synced with the API server."""
-    log = tmp_path_factory.mktemp("gateway") / "gateway.log"
-    port = kit.free_port()
-    argv = [str(ARCDESK), "gateway", "run", "--all-namespaces", "--kubeconfig", str(kubeconfig),
-            "--port", str(port), "--metrics-host", "127.0.0.1",
-            "--metrics-port", str(kit.free_port()), "--trusted-proxy", "127.0.0.1/32",
-            "--address-map", f"{SLICE_ADDRESS}=127.0.0.1", *options]
-    found = Gateway(argv, port, log)
-    try:
-        found.start()
-        yield found
-    finally:
-        found.stop()
-
-
 @pytest.fixture(scope="module")
 def gateway_options() -> tuple[str, ...]:
     """Options a test module adds to ``arcdesk gateway run`` (override it there)."""
@@ -126,8 +109,20 @@ def gateway_options() -> tuple[str, ...]:
 @pytest.fixture(scope="module")
 def gateway(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory,
             gateway_options: tuple[str, ...]) -> Iterator[Gateway]:
-    """The gateway as ``make demo`` runs it (plus ``gateway_options``), for this module."""
-    yield from running_gateway(kubeconfig, tmp_path_factory, *gateway_options)
+    """``arcdesk gateway run`` as ``make demo`` runs it, plus ``gateway_options``, on a free
+    loopback port, synced with the API server."""
+    log = tmp_path_factory.mktemp("gateway") / "gateway.log"
+    port = kit.free_port()
+    argv = [str(ARCDESK), "gateway", "run", "--all-namespaces", "--kubeconfig", str(kubeconfig),
+            "--port", str(port), "--metrics-host", "127.0.0.1",
+            "--metrics-port", str(kit.free_port()), "--trusted-proxy", "127.0.0.1/32",
+            "--address-map", f"{SLICE_ADDRESS}=127.0.0.1", *gateway_options]
+    found = Gateway(argv, port, log)
+    try:
+        found.start()
+        yield found
+    finally:
+        found.stop()
 
 
 def _healthy(found: Gateway) -> bool:

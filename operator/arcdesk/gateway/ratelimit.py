@@ -50,9 +50,12 @@ class FailureLimiter:
         self._clock = clock
         self._failures: OrderedDict[str, _Window] = OrderedDict()  # by last failure
 
+    def _passed(self, window: _Window) -> bool:
+        return window.opened <= self._clock() - self.window
+
     def _current(self, client: str) -> _Window | None:
         window = self._failures.get(client)
-        if window is not None and window.opened <= self._clock() - self.window:
+        if window is not None and self._passed(window):
             del self._failures[client]
             return None
         return window
@@ -76,8 +79,7 @@ class FailureLimiter:
 
     def _forget_expired(self) -> None:
         """Drop the least recently failing addresses while their window has passed."""
-        cutoff = self._clock() - self.window
-        while self._failures and next(iter(self._failures.values())).opened <= cutoff:
+        while self._failures and self._passed(next(iter(self._failures.values()))):
             self._failures.popitem(last=False)
 
     def may_wait(self) -> bool:
