@@ -1,9 +1,12 @@
-"""Through the gateway in real Chromium: a trainee link to the drawn desktop, the instructor
-page with live thumbnails and a view-only look, and waking an idle-stopped desktop."""
+"""Through the gateway in real Chromium: a trainee link to the drawn desktop, reconnecting
+after a gateway restart and past an attempt nobody answers, the instructor page with live
+thumbnails and a view-only look, and waking an idle-stopped desktop."""
 
 from __future__ import annotations
 
 import io
+import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -56,6 +59,30 @@ def test_an_open_desktop_reconnects_by_itself_after_the_gateway_restarts(
     desktops.wait_gateway_connected(page, timeout_ms=30000)
     wait_desktop_drawn(page)
     assert page.locator("#screen canvas").count() == 1
+
+
+def test_a_reconnect_attempt_nobody_answers_is_abandoned_and_tried_again(
+        gateway: Gateway, seats: list[Seat], page: Any) -> None:
+    """A frozen gateway (SIGSTOP: the kernel accepts the connection, nobody answers) stands
+    for a path that died with an old pod during a rollout: the page gives the attempt up
+    after desktop.js's ATTEMPT_TIMEOUT_MS (15 s), and connects once the gateway answers."""
+    page.goto(f"{gateway.url}/s/{seats[0].token}")
+    page.click("#connect")
+    desktops.wait_gateway_connected(page)
+    gateway.stop()
+    page.wait_for_function("() => document.body.dataset.state === 'reconnecting'",
+                           timeout=10000)
+    gateway.start()
+    assert gateway.process is not None
+    os.kill(gateway.process.pid, signal.SIGSTOP)
+    try:
+        page.wait_for_event("requestfailed", predicate=lambda request: request.url.endswith(
+            "/credentials") and request.failure == "net::ERR_ABORTED", timeout=35000)
+        assert page.evaluate("document.body.dataset.state") == "reconnecting"
+    finally:
+        os.kill(gateway.process.pid, signal.SIGCONT)
+    desktops.wait_gateway_connected(page, timeout_ms=30000)
+    wait_desktop_drawn(page)
 
 
 def _thumbnail(page: Any, gateway: Gateway, seat: Seat) -> Image.Image:

@@ -14,12 +14,20 @@ function show(state, text) {
 // Browsers throttle timers in background tabs (to once a minute after a while), so a tab
 // that comes back into view retries at once.
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, ...Array(10).fill(10000)];
+// An attempt that has not reached the desktop by then is abandoned and retried: a request
+// sent down a path that died with an old pod is never answered, and noVNC has no timeout.
+const ATTEMPT_TIMEOUT_MS = 15000;
 let failures = 0;
 let pending = null;
 
 function attempt() {
   pending = null;
-  connect().catch(retryLater);
+  const abandon = new AbortController();
+  const deadline = setTimeout(() => abandon.abort(), ATTEMPT_TIMEOUT_MS);
+  connect(abandon.signal, () => clearTimeout(deadline)).catch(() => {
+    clearTimeout(deadline);
+    retryLater();
+  });
 }
 
 function retryLater() {
@@ -40,11 +48,12 @@ document.addEventListener("visibilitychange", () => {
   }
 });
 
-async function connect() {
+async function connect(signal, settled) {
   const response = await fetch(screen.dataset.credentials, {
-    headers: { "X-Arcdesk-Request": "1" }, credentials: "same-origin", cache: "no-store",
+    headers: { "X-Arcdesk-Request": "1" }, credentials: "same-origin", cache: "no-store", signal,
   });
   if (response.status === 401 || response.status === 403) {
+    settled();
     show("refused", "Not allowed. Open your personal link again.");
     return;
   }
@@ -59,15 +68,19 @@ async function connect() {
   rfb.viewOnly = screen.dataset.viewOnly === "true";
   rfb.scaleViewport = true;
   let refused = false;
+  signal.addEventListener("abort", () => rfb.disconnect());  // fires "disconnect": a retry
   rfb.addEventListener("connect", () => {
+    settled();
     failures = 0;
     show("connected", "Connected");
   });
   rfb.addEventListener("disconnect", () => {
+    settled();
     screen.replaceChildren();  // noVNC leaves its canvas behind; the next RFB draws a new one
     if (!refused) retryLater();
   });
   rfb.addEventListener("securityfailure", () => {
+    settled();
     refused = true;
     show("refused", "The desktop refused the password");
   });
