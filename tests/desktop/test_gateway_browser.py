@@ -46,15 +46,20 @@ def test_trainee_link_leads_to_the_drawn_desktop(gateway: Gateway, seats: list[S
     assert any(url.endswith("/websockify") for url in requested)
 
 
-def test_an_open_desktop_reconnects_by_itself_after_the_gateway_restarts(
-        gateway: Gateway, seats: list[Seat], page: Any) -> None:
-    """A gateway rollout drops every WebSocket; the trainee's page comes back on its own."""
-    page.goto(f"{gateway.url}/s/{seats[0].token}")
+def connect_then_stop_the_gateway(gateway: Gateway, seat: Seat, page: Any) -> None:
+    """The seat's desktop open in ``page``, then the gateway stopped: the page reconnecting."""
+    page.goto(f"{gateway.url}/s/{seat.token}")
     page.click("#connect")
     desktops.wait_gateway_connected(page)
     gateway.stop()
     page.wait_for_function("() => document.body.dataset.state === 'reconnecting'",
                            timeout=10000)
+
+
+def test_an_open_desktop_reconnects_by_itself_after_the_gateway_restarts(
+        gateway: Gateway, seats: list[Seat], page: Any) -> None:
+    """A gateway rollout drops every WebSocket; the trainee's page comes back on its own."""
+    connect_then_stop_the_gateway(gateway, seats[0], page)
     gateway.start()
     desktops.wait_gateway_connected(page, timeout_ms=30000)
     wait_desktop_drawn(page)
@@ -66,12 +71,7 @@ def test_a_reconnect_attempt_nobody_answers_is_abandoned_and_tried_again(
     """A frozen gateway (SIGSTOP: the kernel accepts the connection, nobody answers) stands
     for a path that died with an old pod during a rollout: the page gives the attempt up
     after desktop.js's ATTEMPT_TIMEOUT_MS (15 s), and connects once the gateway answers."""
-    page.goto(f"{gateway.url}/s/{seats[0].token}")
-    page.click("#connect")
-    desktops.wait_gateway_connected(page)
-    gateway.stop()
-    page.wait_for_function("() => document.body.dataset.state === 'reconnecting'",
-                           timeout=10000)
+    connect_then_stop_the_gateway(gateway, seats[0], page)
     gateway.start()
     assert gateway.process is not None
     os.kill(gateway.process.pid, signal.SIGSTOP)
